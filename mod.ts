@@ -17,3 +17,4 @@ export * from "./src/errors.ts";
 export * from "./src/market.ts";
 export * from "./src/time.ts";
 export * from "./src/klines.ts";
+export * from "./src/resource/mod.ts";

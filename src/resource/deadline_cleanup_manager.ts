@@ -1,0 +1,303 @@
+/**
+ * `DeadlineCleanupManager`: runs named cleanup tasks and bounds them by one deadline.
+ *
+ * Unlike a cancel-first design, tasks get the whole deadline to finish; only those still
+ * running when it passes are aborted (through their signal) and given a short, bounded
+ * moment to unwind. Every error is collected with the task's name, and a late rejection of a
+ * task that ignored its signal is caught and logged, never unhandled.
+ *
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { ClientClosedError } from "../errors.ts";
+import { DisposeError } from "./dispose_error.ts";
+import { roundMs, settledWithin } from "./_wait.ts";
+
+const logger = getLogger(["vision-data", "resource"]);
+
+/** Options for {@linkcode DeadlineCleanupManager}. */
+export interface DeadlineCleanupManagerOptions {
+  /** The deadline, in ms from {@linkcode DeadlineCleanupManager.startDeadline}. Default 5000. */
+  timeoutMs?: number;
+  /** After aborting overdue tasks, how long to wait for them to unwind. Default 100. */
+  unwindMs?: number;
+  /** Reject dispose with a `DisposeError` when a task failed or timed out. Default `true`. */
+  rejectOnFailure?: boolean;
+  /** Name used in errors and logs. Default `"DeadlineCleanupManager"`. */
+  name?: string;
+}
+
+/**
+ * Where a task stands: `running`; settled before the deadline (`fulfilled`/`rejected`);
+ * overdue and settled after its abort (`aborted`); or overdue and still not settled after the
+ * unwind window (`hung` — abandoned, its late outcome only logged).
+ */
+export type CleanupTaskStatus = "running" | "fulfilled" | "rejected" | "aborted" | "hung";
+
+/** One task's outcome, as listed in {@linkcode DeadlineCleanupManager.report}. */
+export interface CleanupTaskReport {
+  /** Sequential id, unique within the manager. */
+  readonly id: number;
+  /** The name given to `createTask` (default `task-<id>`). */
+  readonly name: string;
+  /** Current status. */
+  readonly status: CleanupTaskStatus;
+  /** Run time until it settled; `undefined` while running or hung. */
+  readonly elapsedMs: number | undefined;
+  /** The task's error, when it failed (abort reasons of overdue tasks are not errors). */
+  readonly error?: unknown;
+}
+
+/** The handle {@linkcode DeadlineCleanupManager.createTask} returns. */
+export interface CleanupTask<T> {
+  /** Sequential id, unique within the manager. */
+  readonly id: number;
+  /** The task's name. */
+  readonly name: string;
+  /** Aborted (reason: a `TimeoutError` `DOMException`) when the task overruns the deadline. */
+  readonly signal: AbortSignal;
+  /** The task's result. Already handled internally: not awaiting it never causes an unhandled rejection. */
+  readonly promise: Promise<T>;
+  /** Current status. */
+  readonly status: CleanupTaskStatus;
+}
+
+interface TaskRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly controller: AbortController;
+  readonly startedAt: number;
+  settledAt: number | undefined;
+  status: CleanupTaskStatus;
+  error: unknown;
+  hasError: boolean;
+  overdue: boolean;
+  settled: Promise<void>;
+}
+
+/**
+ * Tracks cleanup tasks and enforces one deadline on them, as an `AsyncDisposable`.
+ *
+ * Dispose starts the deadline if needed, waits for running tasks until it passes, aborts the
+ * ones still running, waits up to `unwindMs` for them, then settles: it rejects with a
+ * `DisposeError` naming failed and timed-out tasks (unless `rejectOnFailure: false`). It never
+ * leaves a timer behind, and settles within `timeRemaining + unwindMs` (+ timer jitter).
+ *
+ * @example
+ * ```ts
+ * import { DeadlineCleanupManager } from "@vision-data/client";
+ * import { delay } from "@std/async";
+ *
+ * const manager = new DeadlineCleanupManager({ timeoutMs: 500 });
+ * manager.startDeadline();
+ * manager.createTask((signal) => delay(10, { signal }), "flush");
+ * manager.createTask((signal) => delay(2000, { signal }), "slow close");
+ * try {
+ *   await manager[Symbol.asyncDispose]();
+ * } catch {
+ *   console.log(manager.timedOut); // ["slow close"]
+ * }
+ * ```
+ */
+export class DeadlineCleanupManager implements AsyncDisposable {
+  /** The deadline in ms. */
+  readonly timeoutMs: number;
+  /** The unwind window after aborting overdue tasks, in ms. */
+  readonly unwindMs: number;
+  /** Name used in errors and logs. */
+  readonly name: string;
+  readonly #rejectOnFailure: boolean;
+  #startedAt: number | undefined;
+  #nextId = 0;
+  readonly #tasks: TaskRecord[] = [];
+  readonly #errors: unknown[] = [];
+  readonly #failed: string[] = [];
+  readonly #timedOut: string[] = [];
+  #disposing: Promise<void> | undefined;
+
+  /** @param options deadline, unwind window, failure mode, name */
+  constructor(options: DeadlineCleanupManagerOptions = {}) {
+    const { timeoutMs = 5000, unwindMs = 100, rejectOnFailure = true } = options;
+    for (const [key, value] of [["timeoutMs", timeoutMs], ["unwindMs", unwindMs]] as const) {
+      if (!(value >= 0) || !Number.isFinite(value)) {
+        throw new RangeError(`${key} must be a finite number >= 0, got ${value}`);
+      }
+    }
+    this.timeoutMs = timeoutMs;
+    this.unwindMs = unwindMs;
+    this.#rejectOnFailure = rejectOnFailure;
+    this.name = options.name ?? "DeadlineCleanupManager";
+  }
+
+  /**
+   * Starts the deadline clock (idempotent: the first call wins). Dispose starts it when
+   * nobody did.
+   */
+  startDeadline(): void {
+    this.#startedAt ??= performance.now();
+  }
+
+  /** Milliseconds left before the deadline: the full `timeoutMs` until it is started; ≥ 0. */
+  get timeRemaining(): number {
+    if (this.#startedAt === undefined) return this.timeoutMs;
+    return Math.max(0, this.timeoutMs - (performance.now() - this.#startedAt));
+  }
+
+  /**
+   * Starts `fn` now with a signal that aborts if it overruns the deadline, and tracks it.
+   * Throws `ClientClosedError` once dispose has begun.
+   *
+   * @param fn the cleanup work; should honour its signal
+   * @param name identifies the task in errors, `timedOut` and the report (default `task-<id>`)
+   */
+  createTask<T>(fn: (signal: AbortSignal) => Promise<T>, name?: string): CleanupTask<T> {
+    if (this.#disposing) throw new ClientClosedError(this.name);
+    const id = ++this.#nextId;
+    const record: TaskRecord = {
+      id,
+      name: name ?? `task-${id}`,
+      controller: new AbortController(),
+      startedAt: performance.now(),
+      settledAt: undefined,
+      status: "running",
+      error: undefined,
+      hasError: false,
+      overdue: false,
+      settled: Promise.resolve(),
+    };
+    let promise: Promise<T>;
+    try {
+      promise = Promise.resolve(fn(record.controller.signal));
+    } catch (err) {
+      promise = Promise.reject(err);
+    }
+    // This handler also marks `promise` as handled: a late rejection is never unhandled.
+    record.settled = promise.then(
+      () => this.#onSettled(record, false, undefined),
+      (err) => this.#onSettled(record, true, err),
+    );
+    this.#tasks.push(record);
+    return {
+      id,
+      name: record.name,
+      signal: record.controller.signal,
+      promise,
+      get status() {
+        return record.status;
+      },
+    };
+  }
+
+  #onSettled(record: TaskRecord, rejected: boolean, error: unknown): void {
+    record.settledAt = performance.now();
+    if (record.status === "hung") {
+      // Dispose already settled without it: keep the outcome for the report, log it.
+      if (rejected) {
+        record.error = error;
+        record.hasError = true;
+        logger.warn("Abandoned cleanup task {name} rejected after the deadline: {error}", {
+          name: record.name,
+          error,
+        });
+      }
+      return;
+    }
+    if (record.overdue) {
+      record.status = "aborted";
+      if (rejected && error === record.controller.signal.reason) return;
+    } else {
+      record.status = rejected ? "rejected" : "fulfilled";
+    }
+    if (rejected) {
+      record.error = error;
+      record.hasError = true;
+      this.#errors.push(error);
+      this.#failed.push(record.name);
+      logger.debug("Cleanup task {name} failed: {error}", { name: record.name, error });
+    }
+  }
+
+  /** Tasks not yet settled. */
+  get running(): number {
+    return this.#tasks.filter((t) => t.status === "running").length;
+  }
+
+  /** Errors collected so far, in the order the tasks failed (see `failed` for names). */
+  get errors(): readonly unknown[] {
+    return [...this.#errors];
+  }
+
+  /** Names of the failed tasks, index-aligned with `errors`. */
+  get failed(): readonly string[] {
+    return [...this.#failed];
+  }
+
+  /** Names of the tasks that overran the deadline, in creation order. */
+  get timedOut(): readonly string[] {
+    return [...this.#timedOut];
+  }
+
+  /** Per-task outcome, in creation order. */
+  get report(): readonly CleanupTaskReport[] {
+    return this.#tasks.map((t) => ({
+      id: t.id,
+      name: t.name,
+      status: t.status,
+      elapsedMs: t.settledAt === undefined || t.status === "hung"
+        ? undefined
+        : roundMs(t.settledAt - t.startedAt),
+      ...(t.hasError ? { error: t.error } : {}),
+    }));
+  }
+
+  /**
+   * Waits for tasks until the deadline, aborts overdue ones, waits `unwindMs` for them, then
+   * settles. Every call returns the same promise.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.#disposing ??= this.#dispose();
+  }
+
+  async #dispose(): Promise<void> {
+    const t0 = performance.now();
+    this.startDeadline();
+    const running = () => this.#tasks.filter((t) => t.status === "running");
+    let pending = running();
+    if (pending.length > 0) {
+      await settledWithin(pending.map((t) => t.settled), this.timeRemaining);
+      pending = running();
+    }
+    if (pending.length > 0) {
+      const reason = new DOMException(
+        `${this.name}: cleanup deadline of ${this.timeoutMs} ms exceeded`,
+        "TimeoutError",
+      );
+      for (const task of pending) {
+        task.overdue = true;
+        this.#timedOut.push(task.name);
+        task.controller.abort(reason);
+      }
+      await settledWithin(pending.map((t) => t.settled), this.unwindMs);
+      for (const task of pending) {
+        if (task.status !== "running") continue;
+        task.status = "hung";
+        logger.warn("Cleanup task {name} ignored its abort; abandoned", { name: task.name });
+      }
+    }
+    const elapsedMs = roundMs(performance.now() - t0);
+    logger.debug("{name} disposed in {elapsedMs} ms: {errors} error(s), {timedOut} timed out", {
+      name: this.name,
+      elapsedMs,
+      errors: this.#errors.length,
+      timedOut: this.#timedOut.length,
+    });
+    if (this.#rejectOnFailure && (this.#errors.length > 0 || this.#timedOut.length > 0)) {
+      throw new DisposeError(this.#errors, {
+        subject: this.name,
+        failed: this.#failed,
+        timedOut: this.#timedOut,
+        elapsedMs,
+      });
+    }
+  }
+}
