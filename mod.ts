@@ -18,3 +18,4 @@ export * from "./src/market.ts";
 export * from "./src/time.ts";
 export * from "./src/klines.ts";
 export * from "./src/resource/mod.ts";
+export * from "./src/cache/mod.ts";

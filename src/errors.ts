@@ -273,3 +273,119 @@ export class CacheCorruptError extends VisionDataError {
     this.path = path;
   }
 }
+
+/**
+ * A request that stalled: no response headers (`phase: "headers"`) or no body bytes
+ * (`phase: "body"`) within the timeout. Retriable.
+ *
+ * @example
+ * ```ts
+ * import { RequestTimeoutError } from "@vision-data/client";
+ * const e = new RequestTimeoutError("https://x/a.zip", "headers", 10_000);
+ * ```
+ */
+export class RequestTimeoutError extends VisionDataError {
+  /** The URL requested. */
+  readonly url: string;
+  /** Whether the response headers or the next body chunk did not arrive in time. */
+  readonly phase: "headers" | "body";
+  /** The timeout that expired, in ms. */
+  readonly timeoutMs: number;
+  /**
+   * @param url the URL requested
+   * @param phase what did not arrive in time
+   * @param timeoutMs the timeout that expired
+   */
+  constructor(url: string, phase: "headers" | "body", timeoutMs: number) {
+    super(
+      phase === "headers"
+        ? `No response headers from ${url} within ${timeoutMs} ms`
+        : `Response body from ${url} stalled: no data for ${timeoutMs} ms`,
+    );
+    this.url = url;
+    this.phase = phase;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * A transport failure (connection refused or reset, truncated body). Retriable; the
+ * platform's error is the `cause`.
+ *
+ * @example
+ * ```ts
+ * import { NetworkError } from "@vision-data/client";
+ * const e = new NetworkError("https://x/a.zip", "body", { cause: new Error("reset") });
+ * ```
+ */
+export class NetworkError extends VisionDataError {
+  /** The URL requested. */
+  readonly url: string;
+  /** Whether sending the request (`"headers"`) or reading the body failed. */
+  readonly phase: "headers" | "body";
+  /**
+   * @param url the URL requested
+   * @param phase where it failed
+   * @param options standard error options (`cause`: the platform error)
+   */
+  constructor(url: string, phase: "headers" | "body", options?: ErrorOptions) {
+    const why = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
+    super(
+      `Network error ${phase === "headers" ? "requesting" : "reading the body of"} ${url}${why}`,
+      options,
+    );
+    this.url = url;
+    this.phase = phase;
+  }
+}
+
+/**
+ * A successful HTTP answer whose body is not what the endpoint documents (not JSON, wrong
+ * shape, a non-numeric field). Not retriable: the server said this on purpose.
+ *
+ * @example
+ * ```ts
+ * import { MalformedResponseError } from "@vision-data/client";
+ * const e = new MalformedResponseError("https://x/api/v3/klines", "row 3: expected an array");
+ * ```
+ */
+export class MalformedResponseError extends VisionDataError {
+  /** The URL requested. */
+  readonly url: string;
+  /**
+   * @param url the URL requested
+   * @param detail what is wrong with the body
+   * @param options standard error options
+   */
+  constructor(url: string, detail: string, options?: ErrorOptions) {
+    super(`Malformed response from ${url}: ${detail}`, options);
+    this.url = url;
+  }
+}
+
+/**
+ * Columns the cache refuses to store for a key: a row outside that UTC day, open times not
+ * strictly increasing, a non-integer time or trade count, or columns of unequal length.
+ *
+ * @example
+ * ```ts
+ * import { CacheDataError } from "@vision-data/client";
+ * const e = new CacheDataError("2024-01-01", 3, "open time 2024-01-02T00:00:00.000Z is outside the day");
+ * ```
+ */
+export class CacheDataError extends VisionDataError {
+  /** The day (`YYYY-MM-DD`) the columns were written for. */
+  readonly day: string;
+  /** The 0-based offending row, when one row is to blame. */
+  readonly row?: number;
+  /**
+   * @param day the day the columns were written for
+   * @param row the offending row, or `undefined`
+   * @param reason what is wrong
+   */
+  constructor(day: string, row: number | undefined, reason: string) {
+    super(`Cannot cache ${day}${row === undefined ? "" : ` row ${row}`}: ${reason}`);
+    this.day = day;
+    this.row = row;
+  }
+}

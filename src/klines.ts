@@ -7,29 +7,10 @@ import { type Table, tableFromArrays } from "apache-arrow";
 import type { Interval, MarketType } from "./market.ts";
 import { nextOpenTime } from "./market.ts";
 import type { TimeRange } from "./time.ts";
+import { allocateColumns, KLINE_COLUMNS, type KlineColumn, type KlineColumns } from "./columns.ts";
 
-/** The numeric columns of a kline table, in Binance's CSV order. */
-export const KLINE_COLUMNS = [
-  "openTime",
-  "open",
-  "high",
-  "low",
-  "close",
-  "volume",
-  "closeTime",
-  "quoteVolume",
-  "trades",
-  "takerBuyBaseVolume",
-  "takerBuyQuoteVolume",
-] as const;
-/** A column name of {@linkcode KLINE_COLUMNS}. */
-export type KlineColumn = typeof KLINE_COLUMNS[number];
-
-/**
- * The columns: one `Float64Array` each (exact for epoch ms and trade counts). Times are
- * epoch ms, whatever unit the source used.
- */
-export type KlineColumns = Record<KlineColumn, Float64Array>;
+export { allocateColumns, KLINE_COLUMNS } from "./columns.ts";
+export type { KlineColumn, KlineColumns } from "./columns.ts";
 
 /** One kline as a plain object (see {@linkcode Klines.toRecords}). */
 export type KlineRecord = Record<KlineColumn, number>;
@@ -318,22 +299,6 @@ export class Klines implements KlinesMeta {
   toArrow(): Table {
     return tableFromArrays(this.columns);
   }
-}
-
-/**
- * Fresh zeroed columns of `n` rows, all views of one buffer (one allocation, transferable).
- *
- * @example
- * ```ts
- * import { allocateColumns } from "@vision-data/client";
- * allocateColumns(10).open.length; // 10
- * ```
- */
-export function allocateColumns(n: number, buffer?: ArrayBuffer): KlineColumns {
-  const buf = buffer ?? new ArrayBuffer(n * 8 * KLINE_COLUMNS.length);
-  const out = {} as KlineColumns;
-  KLINE_COLUMNS.forEach((name, i) => out[name] = new Float64Array(buf, i * n * 8, n));
-  return out;
 }
 
 /** First index `i` with `a[i] >= x` in an ascending array. */
