@@ -1,0 +1,229 @@
+/**
+ * Archive paths, publication rules and the in-memory archive cache of the replica.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import {
+  type Interval,
+  marketCapabilities,
+  type MarketType,
+  parseInterval,
+  visionIntervalName,
+} from "../src/market.ts";
+import { DAY_MS, monthStart } from "../src/time.ts";
+import { createZip } from "./_zip.ts";
+import { type Dataset, floorOpen, hashString, type SymbolSpec } from "./_dataset.ts";
+
+/** The market's folder below `data/`. */
+export function marketFolder(market: MarketType): string {
+  return market === "spot" ? "spot" : `futures/${market}`;
+}
+
+/** One archive period. */
+export interface Period {
+  kind: "daily" | "monthly";
+  label: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * The archive path (no leading slash) of a kline file: `data/spot/daily/klines/...zip`.
+ *
+ * @example
+ * ```ts
+ * import { archivePath } from "@vision-data/client/testing";
+ * archivePath({ marketType: "um", symbol: "BTCUSDT", interval: "1M", period: "2024-01" });
+ * // "data/futures/um/monthly/klines/BTCUSDT/1mo/BTCUSDT-1mo-2024-01.zip"
+ * ```
+ */
+export function archivePath(
+  q: { marketType: MarketType; symbol: string; interval: Interval; period: string },
+): string {
+  const kind = q.period.length === 7 ? "monthly" : "daily";
+  const iv = visionIntervalName(q.interval);
+  const sym = q.symbol.toUpperCase();
+  return `data/${
+    marketFolder(q.marketType)
+  }/${kind}/klines/${sym}/${iv}/${sym}-${iv}-${q.period}.zip`;
+}
+
+/** A parsed archive request. */
+export interface ArchiveRef {
+  /** Path without leading slash, without `.CHECKSUM`. */
+  key: string;
+  market: MarketType;
+  symbol: string;
+  interval: Interval;
+  period: Period;
+  checksum: boolean;
+  /** File name of the zip. */
+  zipName: string;
+}
+
+const PATH_RE =
+  /^data\/(spot|futures\/um|futures\/cm)\/(daily|monthly)\/klines\/([A-Z0-9_]+)\/([0-9a-z]+)\/([A-Z0-9_]+)-([0-9a-z]+)-(\d{4}-\d\d(?:-\d\d)?)\.zip(\.CHECKSUM)?$/;
+
+/** Parses `data/.../X.zip[.CHECKSUM]`; null when the path is not a kline archive name. */
+export function parseArchivePath(path: string): ArchiveRef | null {
+  const m = PATH_RE.exec(path);
+  if (!m) return null;
+  const [, folder, kind, sym, ivName, sym2, ivName2, label, ck] = m;
+  if (sym !== sym2 || ivName !== ivName2) return null;
+  if ((kind === "daily") !== (label.length === 10)) return null;
+  let interval: Interval;
+  try {
+    interval = parseInterval(ivName);
+  } catch {
+    return null;
+  }
+  if (visionIntervalName(interval) !== ivName) return null; // "1M" is "1mo" in the archive
+  const start = Date.parse(kind === "daily" ? `${label}T00:00:00Z` : `${label}-01T00:00:00Z`);
+  if (!Number.isFinite(start)) return null;
+  const end = kind === "daily" ? start + DAY_MS : monthStart(start, 1);
+  const market = (folder === "spot" ? "spot" : folder.slice(8)) as MarketType;
+  const key = ck ? path.slice(0, -".CHECKSUM".length) : path;
+  return {
+    key,
+    market,
+    symbol: sym,
+    interval,
+    period: { kind: kind as "daily" | "monthly", label, start, end },
+    checksum: ck !== undefined,
+    zipName: key.slice(key.lastIndexOf("/") + 1),
+  };
+}
+
+/** Publication lag after a period's end. */
+export interface PublicationLag {
+  /** Daily files appear this long after the day ends. @default {6 h} */
+  daily: number;
+  /** Monthly files appear this long after the month ends. @default {3 days} */
+  monthly: number;
+}
+
+/** Whether the market publishes this interval as this kind of archive. */
+export function intervalPublished(
+  market: MarketType,
+  interval: Interval,
+  kind: "daily" | "monthly",
+): boolean {
+  const caps = marketCapabilities(market);
+  return (kind === "daily" ? caps.visionDaily : caps.visionMonthly).includes(interval);
+}
+
+/** When the period's file is published, or null when it never is (no rows / unsupported). */
+export function publishedAt(
+  spec: SymbolSpec,
+  interval: Interval,
+  period: Period,
+  lag: PublicationLag,
+): number | null {
+  if (!intervalPublished(spec.marketType, interval, period.kind)) return null;
+  if (period.end <= floorOpen(interval, spec.listedAt) || period.start >= spec.delistedAt) {
+    return null;
+  }
+  return period.end + (period.kind === "daily" ? lag.daily : lag.monthly);
+}
+
+/** A built archive. */
+export interface BuiltArchive {
+  zip: Uint8Array;
+  sha256: string;
+  etag: string;
+  lastModified: number;
+}
+
+/** Deterministic S3-style ETag of a key (quoted 32 hex digits). */
+export function etagFor(key: string, seed: number): string {
+  let out = "";
+  let h = hashString(`${seed}|${key}`);
+  for (let i = 0; i < 4; i++) {
+    h = hashString(h.toString(16) + key + i);
+    out += h.toString(16).padStart(8, "0");
+  }
+  return `"${out}"`;
+}
+
+/** Byte-bounded LRU of built archives, keyed by archive key. */
+export class ArchiveCache {
+  readonly #map = new Map<string, BuiltArchive>();
+  #bytes = 0;
+  readonly maxBytes: number;
+  hits = 0;
+  misses = 0;
+
+  constructor(maxBytes: number) {
+    this.maxBytes = maxBytes;
+  }
+
+  get(key: string): BuiltArchive | undefined {
+    const v = this.#map.get(key);
+    if (v) {
+      this.#map.delete(key);
+      this.#map.set(key, v);
+      this.hits++;
+    } else this.misses++;
+    return v;
+  }
+
+  peek(key: string): BuiltArchive | undefined {
+    return this.#map.get(key);
+  }
+
+  set(key: string, v: BuiltArchive): void {
+    const old = this.#map.get(key);
+    if (old) {
+      this.#bytes -= old.zip.length;
+      this.#map.delete(key);
+    }
+    this.#map.set(key, v);
+    this.#bytes += v.zip.length;
+    for (const [k, e] of this.#map) {
+      if (this.#bytes <= this.maxBytes || k === key) break;
+      this.#map.delete(k);
+      this.#bytes -= e.zip.length;
+    }
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  clear(): void {
+    this.#map.clear();
+    this.#bytes = 0;
+  }
+}
+
+/** Builds (or fetches from cache) the archive for a published period; null when absent. */
+export function buildArchive(
+  dataset: Dataset,
+  cache: ArchiveCache,
+  ref: ArchiveRef,
+  spec: SymbolSpec,
+  published: number,
+  zipLevel: number,
+): BuiltArchive | null {
+  const hit = cache.get(ref.key);
+  if (hit) return hit;
+  // Rows are closed by construction: the file is only published after its period ends.
+  const csv = dataset.periodCsv(
+    spec,
+    ref.interval,
+    ref.period.start,
+    ref.period.end,
+    ref.period.end,
+  );
+  if (!csv) return null;
+  const zip = createZip(ref.zipName.replace(/\.zip$/, ".csv"), csv, { level: zipLevel });
+  const built: BuiltArchive = {
+    zip,
+    sha256: createHash("sha256").update(zip).digest("hex"),
+    etag: etagFor(ref.key, dataset.seed),
+    lastModified: published,
+  };
+  cache.set(ref.key, built);
+  return built;
+}

@@ -1,0 +1,38 @@
+/**
+ * Column helpers shared by the replica's modules (on top of `src/columns.ts`, which has no
+ * dependency on the Arrow-backed `Klines` class, so the replica starts fast).
+ *
+ * @module
+ */
+import { allocateColumns, KLINE_COLUMNS, type KlineColumns } from "../src/columns.ts";
+
+/** Rows `[from, to)` copied into fresh columns. */
+export function sliceColumns(c: KlineColumns, from: number, to: number): KlineColumns {
+  const out = allocateColumns(Math.max(0, to - from));
+  for (const name of KLINE_COLUMNS) out[name].set(c[name].subarray(from, to));
+  return out;
+}
+
+/** Concatenates column sets (in the given order). */
+export function concatColumns(parts: readonly KlineColumns[]): KlineColumns {
+  if (parts.length === 1) return parts[0];
+  const n = parts.reduce((s, p) => s + p.openTime.length, 0);
+  const out = allocateColumns(n);
+  let at = 0;
+  for (const p of parts) {
+    for (const name of KLINE_COLUMNS) out[name].set(p[name], at);
+    at += p.openTime.length;
+  }
+  return out;
+}
+
+/** First row index whose open time is >= `t` (columns sorted by open time). */
+export function lowerBound(times: Float64Array, t: number): number {
+  let lo = 0, hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

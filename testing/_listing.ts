@@ -1,0 +1,245 @@
+/**
+ * S3 ListObjects (v1) over the replica's archive tree, generated lazily.
+ *
+ * @module
+ */
+import type { Interval, MarketType } from "../src/market.ts";
+import { DAY_MS, monthStart, utcDay, utcMonth } from "../src/time.ts";
+import { ALL_INTERVALS, visionIntervalName } from "../src/market.ts";
+import { intervalPublished, type Period, type PublicationLag, publishedAt } from "./_archive.ts";
+import { type Dataset, floorOpen, type SymbolSpec } from "./_dataset.ts";
+
+/** One object the listing reports. */
+export interface ListedObject {
+  key: string;
+  lastModified: number;
+  etag: string;
+  size: number;
+}
+
+/** What the listing needs from the replica. */
+export interface ListingContext {
+  dataset: Dataset;
+  lag: PublicationLag;
+  now: number;
+  /** Size and ETag of an archive key (zip). */
+  describe(key: string, spec: SymbolSpec, interval: Interval, period: Period, published: number): {
+    size: number;
+    etag: string;
+  };
+  checksumEtag(key: string): string;
+}
+
+/** A listing request. */
+export interface ListRequest {
+  prefix: string;
+  delimiter: string;
+  marker: string;
+  maxKeys: number;
+}
+
+const MARKETS: Record<string, MarketType> = {
+  "data/spot/": "spot",
+  "data/futures/um/": "um",
+  "data/futures/cm/": "cm",
+};
+
+type Child = { name: string; dir: boolean };
+
+function periodsOf(
+  spec: SymbolSpec,
+  interval: Interval,
+  kind: "daily" | "monthly",
+  ctx: ListingContext,
+): Period[] {
+  const out: Period[] = [];
+  const lag = kind === "daily" ? ctx.lag.daily : ctx.lag.monthly;
+  const first = floorOpen(interval, spec.listedAt);
+  let t = kind === "daily" ? Math.floor(first / DAY_MS) * DAY_MS : monthStart(first);
+  for (;;) {
+    const end = kind === "daily" ? t + DAY_MS : monthStart(t, 1);
+    if (end + lag > ctx.now || t >= spec.delistedAt) break;
+    out.push({ kind, label: kind === "daily" ? utcDay(t) : utcMonth(t), start: t, end });
+    t = end;
+  }
+  return out;
+}
+
+/** Whether at least one period is published (the first one, the listing's). */
+function hasPeriods(
+  spec: SymbolSpec,
+  interval: Interval,
+  kind: "daily" | "monthly",
+  ctx: ListingContext,
+): boolean {
+  const first = floorOpen(interval, spec.listedAt);
+  const start = kind === "daily" ? Math.floor(first / DAY_MS) * DAY_MS : monthStart(first);
+  const end = kind === "daily" ? start + DAY_MS : monthStart(start, 1);
+  const lag = kind === "daily" ? ctx.lag.daily : ctx.lag.monthly;
+  return end + lag <= ctx.now && start < spec.delistedAt;
+}
+
+/** Children of a directory path (ending in "/"), sorted; null when it does not exist. */
+function children(dir: string, ctx: ListingContext): Child[] | null {
+  const dirs = (names: string[]): Child[] => names.sort().map((name) => ({ name, dir: true }));
+  if (dir === "") return dirs(["data"]);
+  if (dir === "data/") return dirs(["futures", "spot"]);
+  if (dir === "data/futures/") return dirs(["cm", "um"]);
+  const parts = dir.split("/").slice(0, -1);
+  const marketPrefix = parts[1] === "spot" ? "data/spot/" : `data/${parts[1]}/${parts[2]}/`;
+  const market = MARKETS[marketPrefix];
+  if (!market || !dir.startsWith(marketPrefix)) return null;
+  const rest = dir.slice(marketPrefix.length).split("/").slice(0, -1);
+  if (rest.length === 0) return dirs(["daily", "monthly"]);
+  const kind = rest[0];
+  if (kind !== "daily" && kind !== "monthly") return null;
+  if (rest.length === 1) return dirs(["klines"]);
+  if (rest[1] !== "klines") return null;
+  const intervalsOf = (spec: SymbolSpec): Interval[] =>
+    ALL_INTERVALS.filter((iv) =>
+      intervalPublished(market, iv, kind) && hasPeriods(spec, iv, kind, ctx)
+    );
+  if (rest.length === 2) {
+    return dirs(
+      ctx.dataset.marketSpecs(market).filter((s) => intervalsOf(s).length > 0).map((s) => s.symbol),
+    );
+  }
+  const spec = ctx.dataset.spec(market, rest[2]);
+  if (!spec) return null;
+  if (rest.length === 3) return dirs(intervalsOf(spec).map(visionIntervalName));
+  if (rest.length !== 4) return null;
+  const interval = intervalsOf(spec).find((iv) => visionIntervalName(iv) === rest[3]);
+  if (!interval) return null;
+  const out: Child[] = [];
+  for (const p of periodsOf(spec, interval, kind, ctx)) {
+    const name = `${spec.symbol}-${rest[3]}-${p.label}.zip`;
+    out.push({ name, dir: false }, { name: name + ".CHECKSUM", dir: false });
+  }
+  return out;
+}
+
+function describe(key: string, ctx: ListingContext): ListedObject {
+  const ck = key.endsWith(".CHECKSUM");
+  const zipKey = ck ? key.slice(0, -".CHECKSUM".length) : key;
+  const parts = zipKey.split("/");
+  const market: MarketType = parts[1] === "spot" ? "spot" : parts[2] as MarketType;
+  const off = market === "spot" ? 0 : 1;
+  const kind = parts[2 + off] as "daily" | "monthly";
+  const spec = ctx.dataset.spec(market, parts[4 + off])!;
+  const ivName = parts[5 + off];
+  const interval = ALL_INTERVALS.find((iv) => visionIntervalName(iv) === ivName)!;
+  const file = parts[6 + off];
+  const label = file.slice(file.length - (kind === "daily" ? 14 : 11), -4);
+  const start = Date.parse(kind === "daily" ? `${label}T00:00:00Z` : `${label}-01T00:00:00Z`);
+  const period: Period = {
+    kind,
+    label,
+    start,
+    end: kind === "daily" ? start + DAY_MS : monthStart(start, 1),
+  };
+  const published = publishedAt(spec, interval, period, ctx.lag) ?? period.end;
+  if (ck) {
+    return {
+      key,
+      lastModified: published,
+      etag: ctx.checksumEtag(key),
+      size: 64 + 2 + file.length + 1,
+    };
+  }
+  const d = ctx.describe(key, spec, interval, period, published);
+  return { key, lastModified: published, etag: d.etag, size: d.size };
+}
+
+/** Runs a listing request. */
+export function listObjects(req: ListRequest, ctx: ListingContext): {
+  contents: ListedObject[];
+  prefixes: string[];
+  truncated: boolean;
+  nextMarker?: string;
+} {
+  const slash = req.prefix.lastIndexOf("/");
+  const dir = req.prefix.slice(0, slash + 1);
+  const partial = req.prefix.slice(slash + 1);
+  const rolled = req.delimiter === "/";
+  const contents: ListedObject[] = [];
+  const prefixes: string[] = [];
+  let count = 0;
+  let truncated = false;
+  let last: string | undefined;
+  const marker = req.marker;
+  const emit = (entry: string, isPrefix: boolean): boolean => {
+    if (entry <= marker) return true;
+    if (count >= req.maxKeys) {
+      truncated = true;
+      return false;
+    }
+    count++;
+    last = entry;
+    if (isPrefix) prefixes.push(entry);
+    else contents.push(describe(entry, ctx));
+    return true;
+  };
+  // Depth-first in name order; names of directories carry their "/", which makes this order
+  // the keys' lexicographic order.
+  const walk = (path: string, filter: string): boolean => {
+    const kids = children(path, ctx);
+    if (!kids) return true;
+    for (const k of kids) {
+      const name = k.dir ? k.name + "/" : k.name;
+      if (!name.startsWith(filter)) continue;
+      const full = path + name;
+      if (!k.dir) {
+        if (!emit(full, false)) return false;
+        continue;
+      }
+      if (rolled) {
+        if (!emit(full, true)) return false;
+        continue;
+      }
+      if (full < marker && !marker.startsWith(full)) continue;
+      if (!walk(full, "")) return false;
+    }
+    return true;
+  };
+  if (req.maxKeys > 0) walk(dir, partial);
+  return {
+    contents,
+    prefixes,
+    truncated,
+    nextMarker: rolled && truncated ? last : undefined,
+  };
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** Renders the ListBucketResult XML. */
+export function listingXml(req: ListRequest, result: ReturnType<typeof listObjects>): string {
+  const parts = [
+    `<?xml version="1.0" encoding="UTF-8"?>\n`,
+    `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">`,
+    `<Name>data.binance.vision</Name><Prefix>${esc(req.prefix)}</Prefix>`,
+    `<Marker>${esc(req.marker)}</Marker>`,
+  ];
+  parts.push(`<MaxKeys>${req.maxKeys}</MaxKeys>`);
+  if (req.delimiter) parts.push(`<Delimiter>${esc(req.delimiter)}</Delimiter>`);
+  parts.push(`<IsTruncated>${result.truncated}</IsTruncated>`);
+  // Element order as in binance_protocol.md §A3.
+  if (result.nextMarker !== undefined) {
+    parts.push(`<NextMarker>${esc(result.nextMarker)}</NextMarker>`);
+  }
+  for (const c of result.contents) {
+    parts.push(
+      `<Contents><Key>${esc(c.key)}</Key><LastModified>${
+        new Date(c.lastModified).toISOString()
+      }</LastModified><ETag>${esc(c.etag)}</ETag><Size>${c.size}</Size>` +
+        `<StorageClass>STANDARD</StorageClass></Contents>`,
+    );
+  }
+  for (const p of result.prefixes) {
+    parts.push(`<CommonPrefixes><Prefix>${esc(p)}</Prefix></CommonPrefixes>`);
+  }
+  parts.push(`</ListBucketResult>`);
+  return parts.join("");
+}

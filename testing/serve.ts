@@ -1,0 +1,158 @@
+/**
+ * Command-line entry of the replica: serves until Ctrl-C (or SIGTERM).
+ *
+ * ```sh
+ * deno run -A testing/serve.ts --port 8765 --now 2026-11-27T00:00:00Z --symbols BTCUSDT,ETHUSDT
+ * ```
+ *
+ * Options: `--port N` (default 8765; 0 = any), `--hostname H`, `--now ISO|ms` (default: the
+ * real clock), `--symbols A,B` (default symbols of every market that lists them; unknown names
+ * are listed on spot and USDⓈ-M from 2020-01-01, `*_PERP` on COIN-M), `--seed N`,
+ * `--faults JSON` (an array of fault rules), `--lag-daily-ms N`, `--lag-monthly-ms N`.
+ *
+ * @module
+ */
+import { DEFAULT_SYMBOLS, type FaultRule, type ReplicaSymbol, startReplica } from "./mod.ts";
+import type { ReplicaOptions } from "./_types.ts";
+
+/** Parsed command-line options. */
+export interface ServeArgs {
+  /** Replica options built from the flags. */
+  options: ReplicaOptions;
+  /** `--help` was given. */
+  help: boolean;
+}
+
+/** Usage text of the CLI. */
+export const SERVE_USAGE: string =
+  `Usage: serve.ts [--port 8765] [--hostname 127.0.0.1] [--now ISO|ms]
+                [--symbols BTCUSDT,ETHUSDT] [--seed 1] [--faults '[{"kind":"latency","ms":50}]']
+                [--lag-daily-ms 21600000] [--lag-monthly-ms 259200000]`;
+
+function symbolsFor(names: string[]): ReplicaSymbol[] {
+  const out: ReplicaSymbol[] = [];
+  for (const raw of names) {
+    const name = raw.trim().toUpperCase();
+    if (!name) continue;
+    const known = DEFAULT_SYMBOLS.filter((s) => s.symbol === name);
+    if (known.length > 0) out.push(...known);
+    else if (name.includes("_")) {
+      out.push({ symbol: name, marketType: "cm", listedAt: "2020-08-10" });
+    } else {
+      out.push({ symbol: name, marketType: "spot", listedAt: "2020-01-01" });
+      out.push({ symbol: name, marketType: "um", listedAt: "2020-01-01" });
+    }
+  }
+  return out;
+}
+
+/**
+ * Parses the CLI flags; throws a TypeError naming a bad flag.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseServeArgs } from "@vision-data/client/testing/serve";
+ * parseServeArgs(["--port", "0", "--now", "2024-01-01T00:00:00Z"]).options.port; // 0
+ * ```
+ */
+export function parseServeArgs(args: readonly string[]): ServeArgs {
+  const options: ReplicaOptions = { port: 8765 };
+  let help = false;
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i];
+    const [name, inline] = flag.includes("=") ? flag.split(/=(.*)/s, 2) : [flag, undefined];
+    const value = (): string => {
+      const v = inline ?? args[++i];
+      if (v === undefined) throw new TypeError(`${name} needs a value\n${SERVE_USAGE}`);
+      return v;
+    };
+    const num = (): number => {
+      const v = Number(value());
+      if (!Number.isFinite(v)) throw new TypeError(`${name} needs a number\n${SERVE_USAGE}`);
+      return v;
+    };
+    switch (name) {
+      case "--help":
+      case "-h":
+        help = true;
+        break;
+      case "--port":
+        options.port = num();
+        break;
+      case "--hostname":
+        options.hostname = value();
+        break;
+      case "--now": {
+        const v = value();
+        options.now = /^\d+$/.test(v) ? Number(v) : v;
+        break;
+      }
+      case "--symbols":
+        options.symbols = symbolsFor(value().split(","));
+        break;
+      case "--seed":
+        options.seed = num();
+        break;
+      case "--faults":
+        options.faults = JSON.parse(value()) as FaultRule[];
+        break;
+      case "--lag-daily-ms":
+        options.publicationLagMs = { ...options.publicationLagMs, daily: num() };
+        break;
+      case "--lag-monthly-ms":
+        options.publicationLagMs = { ...options.publicationLagMs, monthly: num() };
+        break;
+      default:
+        throw new TypeError(`Unknown flag ${JSON.stringify(flag)}\n${SERVE_USAGE}`);
+    }
+  }
+  return { options, help };
+}
+
+/**
+ * Runs the replica until `signal` aborts, printing its URLs with `print`.
+ *
+ * @example
+ * ```ts ignore
+ * import { serveReplica } from "@vision-data/client/testing/serve";
+ * await serveReplica(["--port", "0"], { signal: AbortSignal.timeout(1000) });
+ * ```
+ */
+export async function serveReplica(
+  args: readonly string[],
+  { signal, print = console.log }: { signal: AbortSignal; print?: (line: string) => void },
+): Promise<void> {
+  const { options, help } = parseServeArgs(args);
+  if (help) {
+    print(SERVE_USAGE);
+    return;
+  }
+  await using replica = await startReplica(options);
+  print(`vision-data replica (now ${new Date(replica.now()).toISOString()})`);
+  print(
+    `  vision:  ${replica.visionUrl}/data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-YYYY-MM-DD.zip`,
+  );
+  print(`  rest:    ${replica.restUrl}/api/v3/klines  /fapi/v1/klines  /dapi/v1/klines`);
+  print(`  listing: ${replica.listingUrl}?prefix=data/spot/daily/klines/&delimiter=/`);
+  print("Press Ctrl-C to stop.");
+  if (signal.aborted) return;
+  await new Promise<void>((resolve) =>
+    signal.addEventListener("abort", () => resolve(), { once: true })
+  );
+}
+
+if (import.meta.main) {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  Deno.addSignalListener("SIGINT", stop);
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
+  try {
+    await serveReplica(Deno.args, { signal: ac.signal });
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : e);
+    Deno.exitCode = 2;
+  } finally {
+    Deno.removeSignalListener("SIGINT", stop);
+    if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGTERM", stop);
+  }
+}
