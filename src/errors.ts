@@ -16,6 +16,8 @@
  */
 export class VisionDataError extends Error {
   /**
+   * Creates a VisionDataError.
+   *
    * @param message what went wrong, naming the bad value
    * @param options standard error options (`cause`)
    */
@@ -38,6 +40,8 @@ export class InvalidSymbolError extends VisionDataError {
   /** The rejected symbol. */
   readonly symbol: string;
   /**
+   * Creates a InvalidSymbolError.
+   *
    * @param symbol the rejected symbol
    * @param allowed what a valid symbol looks like
    * @param options standard error options
@@ -63,6 +67,8 @@ export class UnsupportedIntervalError extends VisionDataError {
   /** The intervals that would have been accepted. */
   readonly allowed: readonly string[];
   /**
+   * Creates a UnsupportedIntervalError.
+   *
    * @param interval the rejected interval
    * @param where the market/source it was asked of (e.g. `"um vision daily"`)
    * @param allowed the intervals offered there
@@ -108,6 +114,8 @@ export class ChecksumMismatchError extends VisionDataError {
   /** The hash of the bytes received. */
   readonly actual: string;
   /**
+   * Creates a ChecksumMismatchError.
+   *
    * @param url the archive URL
    * @param expected the published SHA-256
    * @param actual the SHA-256 of what arrived
@@ -135,6 +143,8 @@ export class ArchiveError extends VisionDataError {
   /** The 1-based line, when the problem is a CSV row. */
   readonly line?: number;
   /**
+   * Creates a ArchiveError.
+   *
    * @param message what is wrong
    * @param details file and line, plus standard error options
    */
@@ -155,7 +165,11 @@ export class ArchiveError extends VisionDataError {
  * ```
  */
 export class ClientClosedError extends VisionDataError {
-  /** @param what the closed object's name */
+  /**
+   * Creates a ClientClosedError.
+   *
+   * @param what the closed object's name
+   */
   constructor(what: string) {
     super(`${what} is closed (or closing): no new work is accepted`);
   }
@@ -176,6 +190,8 @@ export class HttpStatusError extends VisionDataError {
   /** The HTTP status. */
   readonly status: number;
   /**
+   * Creates a HttpStatusError.
+   *
    * @param url the URL requested
    * @param status the HTTP status
    * @param detail the start of the body, when useful
@@ -202,6 +218,8 @@ export class BinanceApiError extends VisionDataError {
   /** HTTP status. */
   readonly status: number;
   /**
+   * Creates a BinanceApiError.
+   *
    * @param code Binance's error code
    * @param msg Binance's message
    * @param status HTTP status
@@ -225,7 +243,11 @@ export class BinanceApiError extends VisionDataError {
 export class RateLimitError extends VisionDataError {
   /** How long the server asked us to wait. */
   readonly retryAfterMs: number;
-  /** @param retryAfterMs the server's `Retry-After`, in ms */
+  /**
+   * Creates a RateLimitError.
+   *
+   * @param retryAfterMs the server's `Retry-After`, in ms
+   */
   constructor(retryAfterMs: number) {
     super(`Rate limited (HTTP 429): retry after ${retryAfterMs} ms`);
     this.retryAfterMs = retryAfterMs;
@@ -244,7 +266,11 @@ export class RateLimitError extends VisionDataError {
 export class IpBannedError extends VisionDataError {
   /** When the ban ends. */
   readonly until: Date;
-  /** @param until when the ban ends */
+  /**
+   * Creates a IpBannedError.
+   *
+   * @param until when the ban ends
+   */
   constructor(until: Date) {
     super(`IP banned by Binance (HTTP 418) until ${until.toISOString()}; no requests are sent`);
     this.until = until;
@@ -264,6 +290,8 @@ export class CacheCorruptError extends VisionDataError {
   /** The corrupt file. */
   readonly path: string;
   /**
+   * Creates a CacheCorruptError.
+   *
    * @param path the corrupt file
    * @param reason what check failed
    * @param options standard error options
@@ -292,6 +320,8 @@ export class RequestTimeoutError extends VisionDataError {
   /** The timeout that expired, in ms. */
   readonly timeoutMs: number;
   /**
+   * Creates a RequestTimeoutError.
+   *
    * @param url the URL requested
    * @param phase what did not arrive in time
    * @param timeoutMs the timeout that expired
@@ -324,6 +354,8 @@ export class NetworkError extends VisionDataError {
   /** Whether sending the request (`"headers"`) or reading the body failed. */
   readonly phase: "headers" | "body";
   /**
+   * Creates a NetworkError.
+   *
    * @param url the URL requested
    * @param phase where it failed
    * @param options standard error options (`cause`: the platform error)
@@ -353,6 +385,8 @@ export class MalformedResponseError extends VisionDataError {
   /** The URL requested. */
   readonly url: string;
   /**
+   * Creates a MalformedResponseError.
+   *
    * @param url the URL requested
    * @param detail what is wrong with the body
    * @param options standard error options
@@ -379,6 +413,8 @@ export class CacheDataError extends VisionDataError {
   /** The 0-based offending row, when one row is to blame. */
   readonly row?: number;
   /**
+   * Creates a CacheDataError.
+   *
    * @param day the day the columns were written for
    * @param row the offending row, or `undefined`
    * @param reason what is wrong

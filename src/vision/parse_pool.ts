@@ -84,7 +84,11 @@ export class ParsePool implements AsyncDisposable {
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #spawned = 0;
 
-  /** @param options worker count and idle timeout */
+  /**
+   * Creates a ParsePool.
+   *
+   * @param options worker count and idle timeout
+   */
   constructor(options: ParsePoolOptions = {}) {
     const workers = options.workers ?? Math.max(1, navigator.hardwareConcurrency ?? 1);
     if (!Number.isInteger(workers) || workers < 0) {

@@ -1,0 +1,126 @@
+/**
+ * Where kline archives live in the Binance Vision bucket (binance_protocol.md §A1).
+ *
+ * @module
+ */
+import {
+  type Interval,
+  marketCapabilities,
+  type MarketType,
+  visionIntervalName,
+} from "../market.ts";
+import type { ArchivePeriod } from "../time.ts";
+
+/** The public Binance Vision host. */
+export const DEFAULT_VISION_BASE_URL = "https://data.binance.vision";
+
+/** The part of an {@linkcode ArchivePeriod} that names a file. */
+export type ArchivePeriodRef = Pick<ArchivePeriod, "kind" | "label">;
+
+/**
+ * The archive's file name: `{SYM}-{iv}-{YYYY-MM-DD|YYYY-MM}.zip` (`1M` is written `1mo`).
+ *
+ * @example
+ * ```ts
+ * import { klineArchiveFileName } from "./paths.ts";
+ * klineArchiveFileName("BTCUSDT", "1m", { kind: "monthly", label: "2024-01" });
+ * // "BTCUSDT-1m-2024-01.zip"
+ * ```
+ */
+export function klineArchiveFileName(
+  symbol: string,
+  interval: Interval,
+  period: ArchivePeriodRef,
+): string {
+  return `${symbol}-${visionIntervalName(interval)}-${period.label}.zip`;
+}
+
+/**
+ * The folder holding a symbol's kline archives of one kind, with a trailing slash:
+ * `data/{spot|futures/um|futures/cm}/{daily|monthly}/klines/{SYM}/{iv}/`.
+ *
+ * @example
+ * ```ts
+ * import { klineArchiveDir } from "./paths.ts";
+ * klineArchiveDir("um", "BTCUSDT", "1h", "daily");
+ * // "data/futures/um/daily/klines/BTCUSDT/1h/"
+ * ```
+ */
+export function klineArchiveDir(
+  market: MarketType,
+  symbol: string,
+  interval: Interval,
+  kind: ArchivePeriod["kind"],
+): string {
+  const prefix = marketCapabilities(market).visionPrefix;
+  return `data/${prefix}/${kind}/klines/${symbol}/${visionIntervalName(interval)}/`;
+}
+
+/**
+ * The archive's key in the bucket (no leading slash).
+ *
+ * @example
+ * ```ts
+ * import { klineArchivePath } from "./paths.ts";
+ * klineArchivePath("spot", "BTCUSDT", "1m", { kind: "monthly", label: "2024-01" });
+ * // "data/spot/monthly/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01.zip"
+ * ```
+ */
+export function klineArchivePath(
+  market: MarketType,
+  symbol: string,
+  interval: Interval,
+  period: ArchivePeriodRef,
+): string {
+  return klineArchiveDir(market, symbol, interval, period.kind) +
+    klineArchiveFileName(symbol, interval, period);
+}
+
+/**
+ * The archive's full URL under `baseUrl` (a trailing slash on `baseUrl` is fine).
+ *
+ * @example
+ * ```ts
+ * import { klineArchiveUrl } from "./paths.ts";
+ * klineArchiveUrl("https://data.binance.vision/", "cm", "BTCUSD_PERP", "1M", {
+ *   kind: "monthly",
+ *   label: "2024-01",
+ * });
+ * // "https://data.binance.vision/data/futures/cm/monthly/klines/BTCUSD_PERP/1mo/BTCUSD_PERP-1mo-2024-01.zip"
+ * ```
+ */
+export function klineArchiveUrl(
+  baseUrl: string,
+  market: MarketType,
+  symbol: string,
+  interval: Interval,
+  period: ArchivePeriodRef,
+): string {
+  return `${baseUrl.replace(/\/+$/, "")}/${klineArchivePath(market, symbol, interval, period)}`;
+}
+
+/**
+ * The `.CHECKSUM` URL of an archive URL (sha256sum format, §A2).
+ *
+ * @example
+ * ```ts
+ * import { checksumUrl } from "./paths.ts";
+ * checksumUrl("https://x/a.zip"); // "https://x/a.zip.CHECKSUM"
+ * ```
+ */
+export function checksumUrl(archiveUrl: string): string {
+  return `${archiveUrl}.CHECKSUM`;
+}
+
+/**
+ * The CSV inside an archive: the same base name (`X.zip` → `X.csv`).
+ *
+ * @example
+ * ```ts
+ * import { csvNameOf } from "./paths.ts";
+ * csvNameOf("BTCUSDT-1h-2023-10-27.zip"); // "BTCUSDT-1h-2023-10-27.csv"
+ * ```
+ */
+export function csvNameOf(archiveFileName: string): string {
+  return archiveFileName.replace(/\.zip$/i, "") + ".csv";
+}
