@@ -1,0 +1,606 @@
+/**
+ * `DataSourceManager`: one call for klines from wherever they are — the local cache, the
+ * Binance Vision archive, the REST API — with failover per missing span, and one
+ * `await using` that releases everything it opened within one time budget.
+ *
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { type CacheKey, KlineCache } from "./cache/mod.ts";
+import {
+  ClientClosedError,
+  InvalidRangeError,
+  InvalidSymbolError,
+  UnsupportedIntervalError,
+  VisionDataError,
+} from "./errors.ts";
+import { DataSource, findGaps, Klines, type KlinesMeta, mergeRanges } from "./klines.ts";
+import { type Interval, type MarketType, normalizeSymbol } from "./market.ts";
+import { ResourceOwner } from "./resource/owner.ts";
+import { RestDataClient, type RestDataClientOptions } from "./rest/client.ts";
+import { resolveRange, type TimeInput, type TimeRange } from "./time.ts";
+import { VisionDataClient, type VisionDataClientOptions } from "./vision/client.ts";
+import {
+  type AllowedSources,
+  allowedSources,
+  type CacheDay,
+  cacheDaysOf,
+  candleRange,
+  clipRanges,
+  CODE,
+  daysToCache,
+  isCacheable,
+  splitForRetry,
+  splitMissing,
+  subtractRanges,
+  visionHorizon,
+} from "./_manager_plan.ts";
+import { runLimited } from "./_manager_tasks.ts";
+
+const logger = getLogger(["vision-data", "manager"]);
+
+/** Cache files read at once: local reads are cheap to overlap (the cache's own default). */
+const CACHE_READ_CONCURRENCY = 8;
+
+/**
+ * Options of {@linkcode DataSourceManager}.
+ *
+ * @example
+ * ```ts
+ * import type { DataSourceManagerOptions } from "@vision-data/client";
+ * const options: DataSourceManagerOptions = { marketType: "spot", disposeTimeoutMs: 2000 };
+ * ```
+ */
+export interface DataSourceManagerOptions {
+  /** The market every call of this manager is about. */
+  marketType: MarketType;
+  /** Cache root; default `defaultCacheDir()` (`$VISION_DATA_CACHE_DIR` or the platform's). */
+  cacheDir?: string;
+  /** Read complete days from the cache and write the complete days fetched. @default {true} */
+  useCache?: boolean;
+  /** Vision archive base URL. @default {"https://data.binance.vision"} */
+  visionUrl?: string;
+  /** REST API base URL; default the market's (`https://api.binance.com` for spot). */
+  restUrl?: string;
+  /**
+   * The hard budget of `[Symbol.asyncDispose]()`, in ms, shared by the manager and the
+   * clients it opened: disposal settles within it (plus timer jitter) even if a client hangs.
+   * @default {5000}
+   */
+  disposeTimeoutMs?: number;
+  /** How long disposal lets calls in flight finish before aborting them. @default {min(250, budget)} */
+  graceMs?: number;
+  /** Lifetime signal: aborting it aborts every call in flight (it does not dispose). */
+  signal?: AbortSignal;
+  /** The clock, epoch ms; tests pass the replica's. @default {Date.now} */
+  now?: () => number;
+  /** How many source fetches (spans, cache files) run at once. @default {4} */
+  concurrency?: number;
+  /** Extra options for the Vision client (download concurrency, timeouts, retries). */
+  vision?: Omit<
+    VisionDataClientOptions,
+    "marketType" | "baseUrl" | "disposeTimeoutMs" | "graceMs" | "signal" | "now"
+  >;
+  /** Extra options for the REST client (pacing, weight budget, retries). */
+  rest?: Omit<
+    RestDataClientOptions,
+    "marketType" | "baseUrl" | "disposeTimeoutMs" | "graceMs" | "signal" | "now"
+  >;
+}
+
+/**
+ * Progress of {@linkcode DataSourceManager.getData}, per source.
+ *
+ * @example
+ * ```ts
+ * import type { DataProgress } from "@vision-data/client";
+ * const onProgress = (p: DataProgress) => console.log(p.source, p.done, "/", p.total);
+ * ```
+ */
+export interface DataProgress {
+  /** The source reporting. */
+  source: "cache" | "vision" | "rest";
+  /** Units done: cache days, archive files or REST pages. */
+  done: number;
+  /** Units planned so far for that source. */
+  total: number;
+  /** Archive bytes downloaded (Vision only). */
+  bytes?: number;
+}
+
+/**
+ * Options of {@linkcode DataSourceManager.getData}.
+ *
+ * @example
+ * ```ts
+ * import type { GetDataOptions } from "@vision-data/client";
+ * const q: GetDataOptions = { symbol: "BTCUSDT", interval: "1h", start: "2024-01-01", end: "2024-02-01" };
+ * ```
+ */
+export interface GetDataOptions {
+  /** The symbol, e.g. `BTCUSDT` (validated, upper-cased). */
+  symbol: string;
+  /** The interval; it must be offered by a source the call may use. */
+  interval: Interval;
+  /** Inclusive start (on open time). */
+  start: TimeInput;
+  /** Exclusive end (on open time); clamped to now. */
+  end: TimeInput;
+  /**
+   * `AUTO` (default): cache, then Vision for archived days, then REST for the rest and for
+   * what Vision lacked. `VISION`/`REST`: only that remote source fills what the cache lacks
+   * (pass `useCache: false` for the remote source alone), and what it lacks is a gap.
+   * `CACHE`: only the cache.
+   */
+  enforceSource?: DataSource;
+  /** Also return the candle still open at `now` (REST only; never cached). @default {false} */
+  includeOpenCandle?: boolean;
+  /** Progress callback. */
+  onProgress?: (progress: DataProgress) => void;
+  /** Aborts this call (the manager stays usable). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Cache statistics of a manager, counted per UTC day file: every closed day a call looks up
+ * counts once as a hit, a miss or an error.
+ *
+ * @example
+ * ```ts
+ * import type { CacheStats } from "@vision-data/client";
+ * const hitRate = (s: CacheStats) => s.hits / Math.max(1, s.hits + s.misses + s.errors);
+ * ```
+ */
+export interface CacheStats {
+  /** Days served from the cache. */
+  hits: number;
+  /** Closed days looked up and absent. */
+  misses: number;
+  /** Corrupt files found (deleted by the cache and fetched again) and failed writes. */
+  errors: number;
+  /** Complete days written. */
+  writes: number;
+}
+
+/**
+ * Klines from the cache, the Vision archive and the REST API, merged into one sorted,
+ * de-duplicated {@linkcode Klines} with per-row `sources` and the `gaps` no source could fill.
+ *
+ * Only complete, closed UTC days are cached: every candle of the day closed at least one
+ * interval before now, and the day has all its candles (`86400000 / interval` rows) — or it
+ * is a listing day whose rows came from the archive and run without a hole to midnight.
+ * A partial day, a day with a hole and the open candle are never cached, so a partial REST
+ * answer can never overwrite a full day. `3d`, `1w` and `1M` are not cached.
+ *
+ * The manager owns its clients (opened on first use) and releases them on dispose within
+ * `disposeTimeoutMs` in total; calls in flight are aborted and reject with
+ * {@linkcode ClientClosedError}.
+ *
+ * @example
+ * ```ts ignore
+ * import { DataSource, DataSourceManager, Interval, MarketType } from "@vision-data/client";
+ *
+ * await using manager = new DataSourceManager({ marketType: MarketType.SPOT });
+ * const k = await manager.getData({
+ *   symbol: "BTCUSDT",
+ *   interval: Interval.MINUTE_1,
+ *   start: "2024-01-01",
+ *   end: "2024-01-02",
+ *   enforceSource: DataSource.AUTO,
+ * });
+ * console.log(k.length, k.gaps, manager.getCacheStats());
+ * ```
+ */
+export class DataSourceManager implements AsyncDisposable {
+  /** The market. */
+  readonly marketType: MarketType;
+  readonly #options: DataSourceManagerOptions;
+  readonly #owner: ResourceOwner;
+  readonly #now: () => number;
+  readonly #concurrency: number;
+  readonly #childBudgetMs: number;
+  readonly #cache: KlineCache | undefined;
+  readonly #stats: CacheStats = { hits: 0, misses: 0, errors: 0, writes: 0 };
+  #vision: VisionDataClient | undefined;
+  #rest: RestDataClient | undefined;
+
+  /**
+   * Creates a DataSourceManager.
+   *
+   * @param options market, endpoints, cache and disposal budget
+   */
+  constructor(options: DataSourceManagerOptions) {
+    this.#options = options;
+    this.marketType = options.marketType;
+    const budget = Math.max(0, options.disposeTimeoutMs ?? 5000);
+    const grace = Math.min(budget, Math.max(0, options.graceMs ?? Math.min(250, budget)));
+    this.#owner = new ResourceOwner({
+      name: "DataSourceManager",
+      disposeTimeoutMs: budget,
+      graceMs: grace,
+      signal: options.signal,
+    });
+    // The clients are released one after the other after the manager's grace: each gets
+    // half of what is left, so both fit in the one budget even if each uses all of its own.
+    this.#childBudgetMs = Math.floor((budget - grace) / 2);
+    this.#now = options.now ?? Date.now;
+    this.#concurrency = Math.max(1, options.concurrency ?? 4);
+    this.#cache = options.useCache === false
+      ? undefined
+      : new KlineCache({ dir: options.cacheDir });
+  }
+
+  /**
+   * The cache statistics so far (a copy).
+   *
+   * @example
+   * ```ts ignore
+   * const { hits, misses, errors } = manager.getCacheStats();
+   * ```
+   */
+  getCacheStats(): CacheStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * Klines of `symbol` at `interval` whose open time lies in `[start, end)`: sorted,
+   * de-duplicated, with per-row `sources` and the `gaps` no allowed source could fill (no
+   * row is ever invented). Throws the clients' typed errors: `InvalidSymbolError`,
+   * `UnsupportedIntervalError`, `InvalidRangeError` up front, `ClientClosedError` once the
+   * manager is closing, and network or API errors REST could not recover from.
+   *
+   * @example
+   * ```ts ignore
+   * const k = await manager.getData({ symbol: "BTCUSDT", interval: "1h", start: "2024-01-01", end: "2024-02-01" });
+   * ```
+   */
+  async getData(options: GetDataOptions): Promise<Klines> {
+    this.#owner.assertOpen();
+    const symbol = normalizeSymbol(options.symbol);
+    const interval = options.interval;
+    const mode = options.enforceSource ?? DataSource.AUTO;
+    const allowed = allowedSources(this.marketType, interval, mode, this.#cache !== undefined);
+    const now = this.#now();
+    const asked = resolveRange({ start: options.start, end: options.end }, { now });
+    const range = candleRange(asked, interval, now, options.includeOpenCandle ?? false);
+    const meta: KlinesMeta = { symbol, interval, marketType: this.marketType };
+    try {
+      return await this.#owner.run(
+        (signal) => this.#getData({ meta, range, now, allowed, options, signal }),
+        { signal: options.signal },
+      );
+    } catch (err) {
+      // A call cut short by dispose must say so with a typed error, not a bare AbortError.
+      if (this.#owner.state !== "open" && !(err instanceof VisionDataError)) {
+        throw new ClientClosedError("DataSourceManager");
+      }
+      throw err;
+    }
+  }
+
+  /** Same as `[Symbol.asyncDispose]()`. */
+  disposeAsync(): Promise<void> {
+    return this.#owner.disposeAsync();
+  }
+
+  /**
+   * Aborts calls in flight (after a short grace), closes the clients it opened, and settles
+   * within `disposeTimeoutMs` (+ timer jitter); every call returns the same promise.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.#owner[Symbol.asyncDispose]();
+  }
+
+  async #getData(req: Request): Promise<Klines> {
+    const { meta, range, allowed } = req;
+    if (range.start >= range.end) return Klines.empty(meta);
+    const cache = allowed.cache ? this.#cache : undefined;
+    const parts: Klines[] = [];
+    let missing: TimeRange[] = [range];
+
+    if (cache) {
+      const hits = await this.#readCache(cache, req, cacheDaysOf(range, meta.interval, req.now));
+      parts.push(...hits.parts);
+      missing = subtractRanges(missing, hits.days);
+    }
+
+    const split = splitMissing(missing, {
+      vision: allowed.vision,
+      rest: allowed.rest,
+      horizon: visionHorizon(meta.interval, req.now),
+      widenToDays: cache !== undefined && isCacheable(meta.interval),
+    });
+    const remote: Klines[] = [];
+    const visionLacked: TimeRange[] = [];
+    await runLimited<void>(
+      [
+        ...split.vision.map((span) => async (signal: AbortSignal) => {
+          const got = await this.#fromVision(req, span, signal, allowed.rest);
+          remote.push(...got.parts);
+          visionLacked.push(...got.lacked);
+        }),
+        ...split.rest.map((span) => async (signal: AbortSignal) => {
+          remote.push(await this.#fromRest(req, span, signal));
+        }),
+      ],
+      this.#concurrency,
+      req.signal,
+    );
+
+    // Failover: what Vision did not have (unpublished or missing files, a failed download)
+    // inside the asked range goes to REST.
+    const lacked = allowed.rest
+      ? clipRanges(mergeRanges(visionLacked), range.start, range.end)
+      : [];
+    await runLimited(
+      lacked.map((span) => async (signal: AbortSignal) => {
+        remote.push(await this.#fromRest(req, span, signal));
+      }),
+      this.#concurrency,
+      req.signal,
+    );
+
+    if (cache && remote.length > 0) {
+      await this.#writeCache(cache, req, remote, [...split.vision, ...split.rest]);
+    }
+    parts.push(...remote);
+    return assemble(parts, meta, range);
+  }
+
+  async #readCache(
+    cache: KlineCache,
+    req: Request,
+    days: CacheDay[],
+  ): Promise<{ parts: Klines[]; days: TimeRange[] }> {
+    const { meta } = req;
+    const parts: Klines[] = [];
+    const hit: TimeRange[] = [];
+    let done = 0;
+    await runLimited(
+      days.map((d) => async (signal: AbortSignal) => {
+        signal.throwIfAborted();
+        let columns;
+        try {
+          columns = await cache.read(cacheKey(meta, d.day));
+        } catch (err) {
+          // Corrupt (already deleted by the cache) or unreadable: count it and refetch.
+          this.#stats.errors++;
+          logger.warn("Cache read failed for {day}, fetching it again: {error}", {
+            day: d.day,
+            error: err,
+          });
+        }
+        signal.throwIfAborted();
+        if (columns) {
+          this.#stats.hits++;
+          hit.push({ start: d.start, end: d.end });
+          parts.push(tag(new Klines({ ...meta, columns }), CODE.cache));
+        } else if (columns === null) {
+          this.#stats.misses++;
+        }
+        req.options.onProgress?.({ source: "cache", done: ++done, total: days.length });
+      }),
+      CACHE_READ_CONCURRENCY,
+      req.signal,
+    );
+    return { parts, days: hit };
+  }
+
+  async #fromVision(
+    req: Request,
+    span: TimeRange,
+    signal: AbortSignal,
+    failover: boolean,
+  ): Promise<{ parts: Klines[]; lacked: TimeRange[] }> {
+    const { meta } = req;
+    try {
+      const k = await this.#visionClient().fetchKlines({
+        symbol: meta.symbol,
+        interval: meta.interval,
+        start: span.start,
+        end: span.end,
+        signal,
+        onProgress: req.options.onProgress &&
+          ((p) => req.options.onProgress!({ source: "vision", ...p })),
+      });
+      const lacked = mergeRanges([...k.gaps, ...findGaps(k.openTime, meta.interval, span)]);
+      return { parts: [tag(k.between(span.start, span.end), CODE.vision)], lacked };
+    } catch (err) {
+      // With REST allowed, an archive that cannot be had (checksum, bad zip, server errors
+      // after retries) is a span for REST, not a failed call: retry the span's files one by
+      // one so that only the bad one goes to REST. Aborts and closes propagate.
+      if (!failover || signal.aborted || !isFailoverError(err)) throw err;
+      const units = splitForRetry(span, meta.interval);
+      if (units.length === 0) {
+        logger.warn("Vision failed for {start}..{end}, asking REST: {error}", {
+          start: new Date(span.start).toISOString(),
+          end: new Date(span.end).toISOString(),
+          error: err,
+        });
+        return { parts: [], lacked: [span] };
+      }
+      const got = await runLimited(
+        units.map((u) => (sig: AbortSignal) => this.#fromVision(req, u, sig, failover)),
+        this.#concurrency,
+        signal,
+      );
+      return { parts: got.flatMap((g) => g.parts), lacked: got.flatMap((g) => g.lacked) };
+    }
+  }
+
+  async #fromRest(req: Request, span: TimeRange, signal: AbortSignal): Promise<Klines> {
+    const { meta } = req;
+    const k = await this.#restClient().fetchKlines({
+      symbol: meta.symbol,
+      interval: meta.interval,
+      start: span.start,
+      end: span.end,
+      signal,
+      includeOpenCandle: req.options.includeOpenCandle ?? false,
+      onProgress: req.options.onProgress &&
+        ((p) => req.options.onProgress!({ source: "rest", ...p })),
+    });
+    return tag(k, CODE.rest);
+  }
+
+  async #writeCache(
+    cache: KlineCache,
+    req: Request,
+    remote: Klines[],
+    fetched: TimeRange[],
+  ): Promise<void> {
+    const { meta, now } = req;
+    const all = Klines.merge(remote, meta);
+    const days = daysToCache(all, { interval: meta.interval, now, fetched });
+    await runLimited(
+      days.map((d) => async (signal: AbortSignal) => {
+        try {
+          await cache.write(cacheKey(meta, d.day), all.between(d.start, d.end).columns, {
+            signal,
+          });
+          this.#stats.writes++;
+        } catch (err) {
+          if (signal.aborted) throw err;
+          // The data is good; only the copy failed. The next call fetches the day again.
+          this.#stats.errors++;
+          logger.warn("Cache write failed for {day}: {error}", { day: d.day, error: err });
+        }
+      }),
+      this.#concurrency,
+      req.signal,
+    );
+  }
+
+  // Created on first use. While the manager is closing, in-flight calls may still open a
+  // client (the owner accepts it during grace); after that the owner refuses it.
+  #visionClient(): VisionDataClient {
+    if (!this.#vision) {
+      const o = this.#options;
+      this.#vision = this.#owner.adopt(
+        "VisionDataClient",
+        new VisionDataClient({
+          ...o.vision,
+          marketType: this.marketType,
+          baseUrl: o.visionUrl,
+          disposeTimeoutMs: this.#childBudgetMs,
+          graceMs: 0,
+          signal: this.#owner.signal,
+          now: this.#now,
+        }),
+      );
+    }
+    return this.#vision;
+  }
+
+  #restClient(): RestDataClient {
+    if (!this.#rest) {
+      const o = this.#options;
+      this.#rest = this.#owner.adopt(
+        "RestDataClient",
+        new RestDataClient({
+          ...o.rest,
+          marketType: this.marketType,
+          baseUrl: o.restUrl,
+          disposeTimeoutMs: this.#childBudgetMs,
+          graceMs: 0,
+          signal: this.#owner.signal,
+          now: this.#now,
+        }),
+      );
+    }
+    return this.#rest;
+  }
+}
+
+/** One `getData` call's resolved request. */
+interface Request {
+  meta: KlinesMeta;
+  range: TimeRange;
+  now: number;
+  allowed: AllowedSources;
+  options: GetDataOptions;
+  signal: AbortSignal;
+}
+
+/**
+ * Options of {@linkcode fetchMarketData}: a manager's and one call's (`signal` serves as both).
+ *
+ * @example
+ * ```ts
+ * import type { FetchMarketDataOptions } from "@vision-data/client";
+ * const o: FetchMarketDataOptions = {
+ *   marketType: "um", symbol: "BTCUSDT", interval: "1d", start: "2024-01-01", end: "2025-01-01",
+ * };
+ * ```
+ */
+export interface FetchMarketDataOptions extends DataSourceManagerOptions, GetDataOptions {}
+
+/**
+ * One-shot: opens a {@linkcode DataSourceManager}, runs one `getData`, and disposes the
+ * manager (and its clients) before returning.
+ *
+ * @example
+ * ```ts ignore
+ * import { fetchMarketData } from "@vision-data/client";
+ * const k = await fetchMarketData({
+ *   marketType: "spot", symbol: "BTCUSDT", interval: "1h", start: "2024-01-01", end: "2024-01-08",
+ * });
+ * ```
+ */
+export async function fetchMarketData(options: FetchMarketDataOptions): Promise<Klines> {
+  await using manager = new DataSourceManager(options);
+  return await manager.getData(options);
+}
+
+function cacheKey(meta: KlinesMeta, day: string): CacheKey {
+  return { marketType: meta.marketType, symbol: meta.symbol, interval: meta.interval, day };
+}
+
+/** The same rows with every row's source set to `code`. */
+function tag(k: Klines, code: number): Klines {
+  return new Klines({
+    ...k.meta,
+    columns: k.columns,
+    gaps: [...k.gaps],
+    lastIsOpen: k.lastIsOpen,
+    sources: new Uint8Array(k.length).fill(code),
+  });
+}
+
+/** The asked range's rows of every part, sorted and de-duplicated, gaps over `range`. */
+function assemble(parts: Klines[], meta: KlinesMeta, range: TimeRange): Klines {
+  let sliced = false;
+  const inRange = parts.map((p) => {
+    const s = p.between(range.start, range.end);
+    sliced ||= s.length < p.length;
+    return s;
+  }).filter((p) => p.length > 0);
+  // The open candle (if any) sits in the newest part: put parts in time order so it stays last.
+  inRange.sort((a, b) => a.openTime[0] - b.openTime[0]);
+  // Parts are sorted inside (every source returns them so); when they do not overlap either —
+  // the usual case: disjoint days and spans — one concatenation is the whole merge.
+  const disjoint = inRange.every((p, i) =>
+    i === 0 || inRange[i - 1].openTime[inRange[i - 1].length - 1] < p.openTime[0]
+  );
+  if (!disjoint) return Klines.merge(inRange, meta, range);
+  if (inRange.length === 0) {
+    return Klines.empty(meta, [{ start: range.start, end: range.end }]);
+  }
+  // A lone part is used as is, unless it is a slice of a bigger one (an hour of a widened
+  // day): that is copied rather than kept as a view pinning the whole day's buffer.
+  const all = inRange.length === 1 && !sliced ? inRange[0] : inRange[0].concat(...inRange.slice(1));
+  return new Klines({
+    ...meta,
+    columns: all.columns,
+    sources: all.sources,
+    lastIsOpen: all.lastIsOpen,
+    gaps: findGaps(all.openTime, meta.interval, range),
+  });
+}
+
+/** Vision errors worth a REST retry of the span (not programming, validation or abort errors). */
+function isFailoverError(err: unknown): boolean {
+  return err instanceof VisionDataError &&
+    !(err instanceof ClientClosedError || err instanceof InvalidSymbolError ||
+      err instanceof UnsupportedIntervalError || err instanceof InvalidRangeError);
+}
