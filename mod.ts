@@ -19,3 +19,7 @@ export * from "./src/time.ts";
 export * from "./src/klines.ts";
 export * from "./src/resource/mod.ts";
 export * from "./src/cache/mod.ts";
+export * from "./src/vision/mod.ts";
+export * from "./src/rest/mod.ts";
+export * from "./src/manager.ts";
+export * from "./src/export/mod.ts";

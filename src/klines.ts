@@ -5,7 +5,7 @@
  */
 import { type Table, tableFromArrays } from "apache-arrow";
 import type { Interval, MarketType } from "./market.ts";
-import { nextOpenTime } from "./market.ts";
+import { firstOpenAtOrAfter, intervalMs, nextOpenTime } from "./market.ts";
 import type { TimeRange } from "./time.ts";
 import { allocateColumns, KLINE_COLUMNS, type KlineColumn, type KlineColumns } from "./columns.ts";
 
@@ -108,7 +108,11 @@ export class Klines implements KlinesMeta {
   /** True when the last row is the currently open (unfinished) candle. */
   readonly lastIsOpen: boolean;
 
-  /** @param init columns, metadata, gaps */
+  /**
+   * Creates a Klines.
+   *
+   * @param init columns, metadata, gaps
+   */
   constructor(init: KlinesInit) {
     this.symbol = init.symbol;
     this.interval = init.interval;
@@ -262,29 +266,64 @@ export class Klines implements KlinesMeta {
    * ```
    */
   static merge(parts: Klines[], meta: KlinesMeta, range?: TimeRange): Klines {
-    const all = parts.length === 0 ? Klines.empty(meta) : parts[0].concat(...parts.slice(1));
+    const nonEmpty = parts.filter((p) => p.length > 0);
+    // Fast path (the usual case: archives/pages that do not overlap): order the parts by
+    // their first row and, when each is strictly increasing and they do not overlap, one
+    // block copy per column is the whole merge.
+    const ordered = [...nonEmpty].sort((a, b) => a.openTime[0] - b.openTime[0]);
+    const disjoint = ordered.every((p, i) =>
+      isStrictlyIncreasing(p.openTime) &&
+      (i === 0 || ordered[i - 1].openTime[ordered[i - 1].length - 1] < p.openTime[0])
+    );
+    if (disjoint) {
+      const all = ordered.length === 0
+        ? Klines.empty(meta)
+        : ordered[0].concat(...ordered.slice(1));
+      const gaps = range
+        ? findGaps(all.openTime, meta.interval, range)
+        : mergeRanges(parts.flatMap((p) => p.gaps));
+      const last = ordered.at(-1);
+      return new Klines({
+        ...meta,
+        columns: all.columns,
+        sources: all.sources,
+        gaps,
+        lastIsOpen: last?.lastIsOpen ?? false,
+      });
+    }
+    const all = nonEmpty[0].concat(...nonEmpty.slice(1));
     const n = all.length;
     const order = new Uint32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     const ot = all.openTime;
-    let sorted = true;
-    for (let i = 1; i < n && sorted; i++) if (ot[i] <= ot[i - 1]) sorted = false;
-    if (!sorted) order.sort((a, b) => ot[a] - ot[b] || a - b);
-    const keep: number[] = [];
+    order.sort((a, b) => ot[a] - ot[b] || a - b);
+    const keep = new Uint32Array(n);
+    let m = 0;
     for (let i = 0; i < n; i++) {
       if (i > 0 && ot[order[i]] === ot[order[i - 1]]) continue;
-      keep.push(order[i]);
+      keep[m++] = order[i];
     }
-    const columns = allocateColumns(keep.length);
+    const columns = allocateColumns(m);
     for (const name of KLINE_COLUMNS) {
       const src = all[name];
       const dst = columns[name];
-      for (let j = 0; j < keep.length; j++) dst[j] = src[keep[j]];
+      for (let j = 0; j < m; j++) dst[j] = src[keep[j]];
     }
-    const sources = all.sources ? Uint8Array.from(keep, (i) => all.sources![i]) : undefined;
-    const merged = { ...meta, columns, sources };
-    const gaps = range ? findGaps(columns.openTime, meta.interval, range) : all.gaps.slice();
-    return new Klines({ ...merged, gaps, lastIsOpen: all.lastIsOpen && keep.at(-1) === n - 1 });
+    let sources: Uint8Array | undefined;
+    if (all.sources) {
+      sources = new Uint8Array(m);
+      for (let j = 0; j < m; j++) sources[j] = all.sources[keep[j]];
+    }
+    const gaps = range
+      ? findGaps(columns.openTime, meta.interval, range)
+      : mergeRanges(parts.flatMap((p) => p.gaps));
+    return new Klines({
+      ...meta,
+      columns,
+      sources,
+      gaps,
+      lastIsOpen: all.lastIsOpen && keep[m - 1] === n - 1,
+    });
   }
 
   /**
@@ -299,6 +338,11 @@ export class Klines implements KlinesMeta {
   toArrow(): Table {
     return tableFromArrays(this.columns);
   }
+}
+
+function isStrictlyIncreasing(a: Float64Array): boolean {
+  for (let i = 1; i < a.length; i++) if (!(a[i] > a[i - 1])) return false;
+  return true;
 }
 
 /** First index `i` with `a[i] >= x` in an ascending array. */
@@ -330,12 +374,14 @@ export function findGaps(
   range: TimeRange,
 ): TimeRange[] {
   const gaps: TimeRange[] = [];
-  let expected = range.start;
+  const step = interval === "1M" ? 0 : intervalMs(interval);
+  // A range that starts between two candles has no gap before the first whole candle.
+  let expected = firstOpenAtOrAfter(interval, range.start);
   for (let i = lowerBound(openTime, range.start); i < openTime.length; i++) {
     const t = openTime[i];
     if (t >= range.end) break;
     if (t > expected) gaps.push({ start: expected, end: t });
-    expected = nextOpenTime(interval, t);
+    expected = step > 0 ? t + step : nextOpenTime(interval, t);
   }
   if (expected < range.end) gaps.push({ start: expected, end: range.end });
   return gaps;

@@ -139,6 +139,30 @@ export function nextOpenTime(interval: Interval, openTimeMs: number): number {
 }
 
 /**
+ * The first candle open time at or after `t`. Candles sit on a UTC grid: multiples of the
+ * interval from the epoch, weeks from Monday, months from the 1st. `3d` has no documented
+ * grid, so `t` is returned unchanged.
+ *
+ * @example
+ * ```ts
+ * import { firstOpenAtOrAfter } from "@vision-data/client";
+ * firstOpenAtOrAfter("1m", 30_000); // 60000
+ * ```
+ */
+export function firstOpenAtOrAfter(interval: Interval, t: number): number {
+  if (interval === "3d") return t;
+  if (interval === "1M") {
+    const d = new Date(t);
+    const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    return start === t ? t : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  }
+  const step = FIXED_MS[interval];
+  // 1970-01-05 was the first Monday: Binance's weekly candles open on Mondays.
+  const offset = interval === "1w" ? 4 * 86_400_000 : 0;
+  return Math.ceil((t - offset) / step) * step + offset;
+}
+
+/**
  * The interval's folder/file name in the Vision archive (`1M` → `1mo`).
  *
  * @example

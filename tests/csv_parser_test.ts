@@ -7,7 +7,7 @@ import {
 } from "@std/assert";
 import { fromFileUrl } from "@std/path";
 import { ArchiveError } from "../src/errors.ts";
-import { allocateColumns, KLINE_COLUMNS, type KlineColumns } from "../src/klines.ts";
+import { KLINE_COLUMNS, type KlineColumns } from "../src/klines.ts";
 import { parseKlineCsv } from "../src/vision/csv_parser.ts";
 
 const fixture = (p: string) =>

@@ -115,7 +115,11 @@ export class DeadlineCleanupManager implements AsyncDisposable {
   readonly #timedOut: string[] = [];
   #disposing: Promise<void> | undefined;
 
-  /** @param options deadline, unwind window, failure mode, name */
+  /**
+   * Creates a DeadlineCleanupManager.
+   *
+   * @param options deadline, unwind window, failure mode, name
+   */
   constructor(options: DeadlineCleanupManagerOptions = {}) {
     const { timeoutMs = 5000, unwindMs = 100, rejectOnFailure = true } = options;
     for (const [key, value] of [["timeoutMs", timeoutMs], ["unwindMs", unwindMs]] as const) {

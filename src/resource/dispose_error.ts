@@ -43,6 +43,8 @@ export class DisposeError extends AggregateError {
   readonly elapsedMs: number;
 
   /**
+   * Creates a DisposeError.
+   *
    * @param errors the real failures, in release order
    * @param options subject, timed-out and failed step names, elapsed time
    */

@@ -114,7 +114,11 @@ export class ResourceOwner implements AsyncDisposable {
   #disposing: Promise<void> | undefined;
   #report: DisposeReport | undefined;
 
-  /** @param options name, budget, grace and lifetime signal */
+  /**
+   * Creates a ResourceOwner.
+   *
+   * @param options name, budget, grace and lifetime signal
+   */
   constructor(options: ResourceOwnerOptions) {
     const budget = options.disposeTimeoutMs ?? 5000;
     if (!(budget >= 0) || !Number.isFinite(budget)) {

@@ -189,7 +189,11 @@ export class TempDir implements Disposable {
   #disposed = false;
   readonly #sweep: boolean;
 
-  /** @param options whether to sweep stale directories on first creation */
+  /**
+   * Creates a TempDir.
+   *
+   * @param options whether to sweep stale directories on first creation
+   */
   constructor(options: TempDirOptions = {}) {
     this.#sweep = options.sweep ?? true;
   }

@@ -1,0 +1,279 @@
+/**
+ * `vision-data fetch`: klines through the DataSourceManager (cache → Vision → REST), written
+ * to CSV/Arrow/Parquet or shown as a short table, with a summary on stderr.
+ *
+ * @module
+ */
+import { type DataSource, KLINE_COLUMNS, type Klines, SOURCE_CODES } from "../klines.ts";
+import { type Interval, type MarketType, normalizeSymbol } from "../market.ts";
+import { iso, type TimeRange } from "../time.ts";
+import { DataSourceManager } from "../manager.ts";
+import {
+  EXPORT_FORMATS,
+  type ExportFormat,
+  exportFormatOf,
+  formatNumber,
+  writeKlines,
+} from "../export/mod.ts";
+import {
+  parseCommandArgs,
+  parseDateArg,
+  parseIntArg,
+  parseIntervalArg,
+  parseMarketArg,
+  parseSourceArg,
+  str,
+  UsageError,
+} from "./_args.ts";
+import { type Command, type CommandContext, describeError, ExitCode } from "./_command.ts";
+import { formatBytes, formatCount, formatMs, formatTable } from "./_io.ts";
+import { Progress } from "./_progress.ts";
+
+const USAGE = `Usage: vision-data fetch SYMBOL --start DATE [options]
+
+Fetches klines (cache → Binance Vision archive → REST API), writes them to a file or shows
+the first and last rows, and prints a summary (rows, rows per source, gaps, time, MB/s).
+
+Options:
+  --market spot|um|cm      market (spot, USDⓈ-M futures, COIN-M futures)   [default: spot]
+  --interval IV            1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M  [default: 1m]
+  --start DATE             first open time: YYYY-MM-DD, ISO-8601 (UTC) or epoch ms  (required)
+  --end DATE               end, exclusive                                   [default: now]
+  --source SRC             auto|cache|vision|rest (auto: cache, then Vision, then REST)
+  --out FILE               .csv, .arrow (Arrow IPC file) or .parquet; written atomically
+  --cache-dir DIR          cache directory  [default: $VISION_DATA_CACHE_DIR or the user cache]
+  --no-cache               neither read nor write the cache
+  --vision-url URL         Vision archive base URL   [default: https://data.binance.vision]
+  --rest-url URL           REST API base URL         [default: Binance's, per market]
+  --concurrency N          parallel downloads                               [default: 8]
+  --now DATE               treat DATE as the current time (for replicas with a fixed clock)
+  --quiet, -q              no progress and no summary
+  --help, -h               this text
+
+Output columns: open_time,open,high,low,close,volume,close_time,quote_volume,count,
+taker_buy_volume,taker_buy_quote_volume (CSV times are epoch ms; Arrow/Parquet times are
+UTC millisecond timestamps, count is int64, the rest float64).
+
+Exit codes: 0 ok, 1 error, 2 bad usage or input, 3 gaps in the result, 130 cancelled.
+`;
+
+/** The validated `fetch` arguments. */
+export interface FetchArgs {
+  symbol: string;
+  market: MarketType;
+  interval: Interval;
+  start: number;
+  end?: number;
+  now?: number;
+  source: DataSource;
+  out?: string;
+  format?: ExportFormat;
+  cacheDir?: string;
+  useCache: boolean;
+  visionUrl?: string;
+  restUrl?: string;
+  concurrency?: number;
+  quiet: boolean;
+}
+
+const OPTIONS = {
+  market: { type: "string" },
+  interval: { type: "string" },
+  start: { type: "string" },
+  end: { type: "string" },
+  now: { type: "string" },
+  source: { type: "string" },
+  out: { type: "string", short: "o" },
+  "cache-dir": { type: "string" },
+  "no-cache": { type: "boolean" },
+  "vision-url": { type: "string" },
+  "rest-url": { type: "string" },
+  concurrency: { type: "string" },
+  quiet: { type: "boolean", short: "q" },
+} as const;
+
+function parseUrl(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol === "http:" || url.protocol === "https:") return value.replace(/\/+$/, "");
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`Bad URL for --${name} ${JSON.stringify(value)}: expected http(s)://…`);
+}
+
+/** Parses and validates `fetch` arguments; `undefined` means `--help` was asked for. */
+export function parseFetchArgs(args: string[]): FetchArgs | undefined {
+  const { values, positionals } = parseCommandArgs(args, OPTIONS, 1);
+  if (values.help) return undefined;
+  if (positionals.length === 0) throw new UsageError("Missing SYMBOL (e.g. BTCUSDT)");
+  const start = str(values, "start");
+  if (start === undefined) throw new UsageError("Missing --start DATE");
+  const out = str(values, "out");
+  const format = out === undefined ? undefined : exportFormatOf(out);
+  if (out !== undefined && format === undefined) {
+    throw new UsageError(
+      `Unknown output format for --out ${JSON.stringify(out)}: use a file ending in ${
+        EXPORT_FORMATS.map((f) => "." + f).join(", ")
+      }`,
+    );
+  }
+  const end = str(values, "end");
+  const now = str(values, "now");
+  const concurrency = str(values, "concurrency");
+  return {
+    symbol: normalizeSymbol(positionals[0]),
+    market: parseMarketArg(str(values, "market") ?? "spot"),
+    interval: parseIntervalArg(str(values, "interval") ?? "1m"),
+    start: parseDateArg("start", start),
+    end: end === undefined ? undefined : parseDateArg("end", end),
+    now: now === undefined ? undefined : parseDateArg("now", now),
+    source: parseSourceArg(str(values, "source") ?? "auto"),
+    out,
+    format,
+    cacheDir: str(values, "cache-dir"),
+    useCache: values["no-cache"] !== true,
+    visionUrl: parseUrl("vision-url", str(values, "vision-url")),
+    restUrl: parseUrl("rest-url", str(values, "rest-url")),
+    concurrency: concurrency === undefined
+      ? undefined
+      : parseIntArg("concurrency", concurrency, 1, 64),
+    quiet: values.quiet === true,
+  };
+}
+
+const HEAD_ROWS = 5;
+
+/** The first and last rows as a small table (stdout, when there is no --out). */
+function previewTable(k: Klines): string {
+  const show = (i: number) => [
+    iso(k.openTime[i]).replace("T", " ").replace(/\.000Z$/, "Z"),
+    formatNumber(k.open[i]),
+    formatNumber(k.high[i]),
+    formatNumber(k.low[i]),
+    formatNumber(k.close[i]),
+    formatNumber(k.volume[i]),
+    formatNumber(k.trades[i]),
+    k.sources ? SOURCE_CODES[k.sources[i]] ?? "?" : "",
+  ];
+  const rows: string[][] = [];
+  const n = k.length;
+  for (let i = 0; i < Math.min(n, HEAD_ROWS); i++) rows.push(show(i));
+  if (n > 2 * HEAD_ROWS) rows.push(["…"]);
+  for (let i = Math.max(HEAD_ROWS, n - HEAD_ROWS); i < n; i++) rows.push(show(i));
+  return formatTable(
+    ["open_time", "open", "high", "low", "close", "volume", "trades", "source"],
+    rows,
+  );
+}
+
+/** `5 gaps (3h 0m missing): a → b, …`. */
+function describeGaps(gaps: readonly TimeRange[]): string {
+  if (gaps.length === 0) return "none";
+  const missing = gaps.reduce((s, g) => s + g.end - g.start, 0);
+  const shown = gaps.slice(0, 3).map((g) => `${iso(g.start)} → ${iso(g.end)}`);
+  if (gaps.length > 3) shown.push(`… ${gaps.length - 3} more`);
+  return `${gaps.length} (${formatDuration(missing)} missing): ${shown.join(", ")}`;
+}
+
+function formatDuration(ms: number): string {
+  const m = Math.round(ms / 60_000);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h ${m % 60}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+/** `vision 1,440, rest 60`: rows per source that served any, in SOURCE_CODES order. */
+function describeSources(k: Klines): string {
+  const counts = new Array<number>(SOURCE_CODES.length).fill(0);
+  for (const code of k.sources ?? []) counts[code]++;
+  return SOURCE_CODES.map((name, i) => counts[i] > 0 ? `${name} ${formatCount(counts[i])}` : "")
+    .filter(Boolean).join(", ");
+}
+
+async function run(args: string[], { io, signal }: CommandContext): Promise<number> {
+  const a = parseFetchArgs(args);
+  if (!a) {
+    io.stdout(USAGE);
+    return ExitCode.OK;
+  }
+  const progress = new Progress(io, a.quiet);
+  const now = a.now;
+  const manager = new DataSourceManager({
+    marketType: a.market,
+    cacheDir: a.cacheDir,
+    useCache: a.useCache,
+    visionUrl: a.visionUrl,
+    restUrl: a.restUrl,
+    signal,
+    now: now === undefined ? undefined : () => now,
+    concurrency: a.concurrency,
+    vision: a.concurrency === undefined ? undefined : { concurrency: a.concurrency },
+  });
+  const t0 = performance.now();
+  let klines: Klines;
+  let fetchMs: number;
+  let written: { bytes: number; ms: number } | undefined;
+  let disposeMs: number;
+  try {
+    klines = await manager.getData({
+      symbol: a.symbol,
+      interval: a.interval,
+      start: a.start,
+      end: a.end ?? now ?? Date.now(),
+      enforceSource: a.source,
+      signal,
+      onProgress: (p) => progress.update({ label: p.source, ...p }),
+    });
+    fetchMs = performance.now() - t0;
+    if (a.out) {
+      const w0 = performance.now();
+      const bytes = await writeKlines(klines, a.out, { format: a.format, signal });
+      written = { bytes, ms: performance.now() - w0 };
+    }
+  } finally {
+    progress.clear();
+    const d0 = performance.now();
+    try {
+      await manager[Symbol.asyncDispose]();
+    } catch (err) {
+      // The result (or the first error) matters more; a slow close is worth a warning.
+      io.stderr(`warning: closing the data sources: ${describeError(err)}\n`);
+    }
+    disposeMs = performance.now() - d0;
+  }
+
+  if (!a.out) io.stdout(previewTable(klines));
+  if (!a.quiet) {
+    const sources = describeSources(klines);
+    const columnBytes = klines.length * KLINE_COLUMNS.length * 8;
+    const rate = formatBytes(Math.round((columnBytes * 1000) / Math.max(fetchMs, 1)));
+    const wrote = written
+      ? `, wrote ${a.out} (${formatBytes(written.bytes)}) in ${formatMs(written.ms)}`
+      : "";
+    const stats = manager.getCacheStats();
+    const errors = stats.errors ? `, ${stats.errors} errors` : "";
+    io.stderr(
+      [
+        `${klines.symbol} ${klines.marketType} ${klines.interval}: ` +
+        `${formatCount(klines.length)} rows${sources ? ` (${sources})` : ""}`,
+        `gaps: ${describeGaps(klines.gaps)}`,
+        `time: fetched in ${formatMs(fetchMs)} (${rate}/s of columns)${wrote}, ` +
+        `closed in ${formatMs(disposeMs)}`,
+        `cache: ${stats.hits} day hits, ${stats.misses} misses, ` +
+        `${stats.writes} days written${errors}`,
+      ].join("\n") + "\n",
+    );
+  }
+  return klines.gaps.length > 0 ? ExitCode.PARTIAL : ExitCode.OK;
+}
+
+/** The `fetch` command. */
+export const fetchCommand: Command = {
+  name: "fetch",
+  summary: "fetch klines to CSV/Arrow/Parquet (cache → Vision → REST)",
+  usage: USAGE,
+  run,
+};

@@ -1,0 +1,95 @@
+/**
+ * The `vision-data` command line: fetch klines to CSV/Arrow/Parquet, inspect and verify
+ * the cache, run the bundled offline Binance replica, and run the end-to-end demo.
+ *
+ * ```sh
+ * deno run -A jsr:@vision-data/client/cli fetch BTCUSDT --market um --interval 1h \
+ *   --start 2024-01-01 --end 2024-02-01 --out btc.parquet
+ * ```
+ *
+ * @module
+ */
+import { UsageError } from "./_args.ts";
+import { type Command, describeError, ExitCode, exitCodeOf } from "./_command.ts";
+import { withInterrupt } from "./_interrupt.ts";
+import { type CliIo, processIo } from "./_io.ts";
+import { cacheCommand } from "./cache.ts";
+import { demoCommand } from "./demo.ts";
+import { fetchCommand } from "./fetch.ts";
+import { replicaCommand } from "./replica.ts";
+
+export { ExitCode } from "./_command.ts";
+export type { CliIo } from "./_io.ts";
+
+const COMMANDS: readonly Command[] = [fetchCommand, cacheCommand, replicaCommand, demoCommand];
+
+const USAGE =
+  `vision-data — Binance klines from the Vision archive and the REST API, cached locally.
+
+Usage: vision-data <command> [options]     (deno task cli <command> …  in a clone;
+                                             deno run -A jsr:@vision-data/client/cli <command> …)
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(9)}${c.summary}`).join("\n")}
+
+Run 'vision-data <command> --help' for a command's options.
+
+Exit codes: 0 ok, 1 error, 2 bad usage or input, 3 partial result (gaps), 130 cancelled (Ctrl-C).
+`;
+
+/** Options for {@linkcode main} (tests capture output and cancel through these). */
+export interface MainOptions {
+  /** Output sinks; by default the process's stdout/stderr. */
+  io?: Partial<CliIo>;
+  /** Aborting it cancels the command as Ctrl-C would. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs the CLI with `args` (without the program name) and resolves to the exit code:
+ * 0 ok, 1 error, 2 usage, 3 partial (gaps), 130 cancelled. Never calls `Deno.exit`.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "@vision-data/client/cli";
+ * const code = await main(["cache", "info"]);
+ * ```
+ */
+export async function main(args: string[], options: MainOptions = {}): Promise<number> {
+  const io: CliIo = { ...processIo(), ...options.io };
+  const [name, ...rest] = args;
+  if (name === "--help" || name === "-h" || name === "help") {
+    io.stdout(USAGE);
+    return ExitCode.OK;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    const what = name === undefined ? "Missing command" : `Unknown command ${JSON.stringify(name)}`;
+    io.stderr(`error: ${what}: allowed ${COMMANDS.map((c) => c.name).join(", ")}\n\n${USAGE}`);
+    return ExitCode.USAGE;
+  }
+  return await withInterrupt(async (signal) => {
+    try {
+      return await command.run(rest, { io, signal });
+    } catch (err) {
+      if (signal.aborted) {
+        io.stderr("Cancelled.\n");
+        return ExitCode.INTERRUPTED;
+      }
+      const code = exitCodeOf(err);
+      io.stderr(`error: ${describeError(err)}\n`);
+      if (err instanceof UsageError) io.stderr(`\n${command.usage}`);
+      else if (code === ExitCode.USAGE) {
+        io.stderr(`Run 'vision-data ${command.name} --help' for usage.\n`);
+      }
+      return code;
+    }
+  }, {
+    parent: options.signal,
+    onFirst: () => io.stderr("\nInterrupted: stopping… (press Ctrl-C again to quit at once)\n"),
+  });
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

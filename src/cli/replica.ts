@@ -1,0 +1,62 @@
+/**
+ * `vision-data replica`: the bundled Binance-compatible server (Vision archive, S3 listing,
+ * REST klines/exchangeInfo) on 127.0.0.1, for offline work; runs until Ctrl-C.
+ *
+ * @module
+ */
+import { normalizeSymbol } from "../market.ts";
+import { parseCommandArgs, parseDateArg, parseIntArg, str } from "./_args.ts";
+import { type Command, type CommandContext, ExitCode } from "./_command.ts";
+import { formatMs } from "./_io.ts";
+
+const USAGE = `Usage: vision-data replica [--port N] [--now DATE] [--symbols A,B]
+
+Serves a deterministic, Binance-compatible replica on 127.0.0.1: the Vision archive
+(zips + .CHECKSUM, daily and monthly, with publication lag), its S3 listing, and the REST
+klines/exchangeInfo endpoints of spot, USDⓈ-M and COIN-M. Point the CLI at it with
+--vision-url/--rest-url. Runs until Ctrl-C, then closes every connection and exits 0.
+
+Options:
+  --port N            port to listen on (0: any free port)                 [default: 8765]
+  --now DATE          the replica's clock, fixed (YYYY-MM-DD, ISO-8601 or epoch ms)
+                                                                    [default: the real clock]
+  --symbols A,B       listed symbols (known ones keep their markets and listing dates;
+                      others are listed on spot and um from 2020-01-01, *_PERP on cm)
+                                  [default: BTCUSDT, ETHUSDT, ADABTC, BTCUSD_PERP, ETHUSD_PERP]
+  --help, -h          this text
+`;
+
+const OPTIONS = {
+  port: { type: "string" },
+  now: { type: "string" },
+  symbols: { type: "string" },
+} as const;
+
+async function run(args: string[], { io, signal }: CommandContext): Promise<number> {
+  const { values } = parseCommandArgs(args, OPTIONS, 0);
+  if (values.help) {
+    io.stdout(USAGE);
+    return ExitCode.OK;
+  }
+  const port = parseIntArg("port", str(values, "port") ?? "8765", 0, 65_535);
+  const now = str(values, "now");
+  const symbols = str(values, "symbols")?.split(",").filter((s) => s.trim()).map(normalizeSymbol);
+  const forward = ["--port", String(port)];
+  if (now !== undefined) forward.push("--now", String(parseDateArg("now", now)));
+  if (symbols?.length) forward.push("--symbols", symbols.join(","));
+  // The replica's own entry point prints the URLs and disposes on abort; we only validate.
+  const { serveReplica } = await import("../../testing/serve.ts");
+  let stoppedAt = 0;
+  signal.addEventListener("abort", () => stoppedAt = performance.now(), { once: true });
+  await serveReplica(forward, { signal, print: (line) => io.stdout(line + "\n") });
+  io.stdout(`Replica stopped; closed in ${formatMs(performance.now() - stoppedAt)}.\n`);
+  return ExitCode.OK;
+}
+
+/** The `replica` command. */
+export const replicaCommand: Command = {
+  name: "replica",
+  summary: "run the bundled offline Binance replica (Vision + REST) until Ctrl-C",
+  usage: USAGE,
+  run,
+};
