@@ -13,7 +13,7 @@ import {
 } from "../src/market.ts";
 import { DAY_MS, monthStart } from "../src/time.ts";
 import { createZip } from "./_zip.ts";
-import { type Dataset, floorOpen, hashString, type SymbolSpec } from "./_dataset.ts";
+import { ceilOpen, type Dataset, floorOpen, hashString, type SymbolSpec } from "./_dataset.ts";
 
 /** The market's folder below `data/`. */
 export function marketFolder(market: MarketType): string {
@@ -113,6 +113,16 @@ export function intervalPublished(
   return (kind === "daily" ? caps.visionDaily : caps.visionMonthly).includes(interval);
 }
 
+/**
+ * When the last candle of a period closes (exclusive). A file holds every candle whose OPEN
+ * time lies in its period (Binance's rule since binance-public-data#134/#298), so a 3d or 1w
+ * candle opening near a month's end closes after that month: the file waits for it. For
+ * intervals that divide the period this is the period's end.
+ */
+export function periodDataEnd(interval: Interval, period: Period): number {
+  return ceilOpen(interval, period.end);
+}
+
 /** When the period's file is published, or null when it never is (no rows / unsupported). */
 export function publishedAt(
   spec: SymbolSpec,
@@ -124,7 +134,7 @@ export function publishedAt(
   if (period.end <= floorOpen(interval, spec.listedAt) || period.start >= spec.delistedAt) {
     return null;
   }
-  return period.end + (period.kind === "daily" ? lag.daily : lag.monthly);
+  return periodDataEnd(interval, period) + (period.kind === "daily" ? lag.daily : lag.monthly);
 }
 
 /** A built archive. */
@@ -208,16 +218,19 @@ export function buildArchive(
 ): BuiltArchive | null {
   const hit = cache.get(ref.key);
   if (hit) return hit;
-  // Rows are closed by construction: the file is only published after its period ends.
+  // Rows are closed by construction: the file is only published after its last candle closes.
   const csv = dataset.periodCsv(
     spec,
     ref.interval,
     ref.period.start,
     ref.period.end,
-    ref.period.end,
+    periodDataEnd(ref.interval, ref.period),
   );
   if (!csv) return null;
-  const zip = createZip(ref.zipName.replace(/\.zip$/, ".csv"), csv, { level: zipLevel });
+  const zip = createZip(ref.zipName.replace(/\.zip$/, ".csv"), csv, {
+    level: zipLevel,
+    modified: new Date(published),
+  });
   const built: BuiltArchive = {
     zip,
     sha256: createHash("sha256").update(zip).digest("hex"),

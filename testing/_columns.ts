@@ -1,6 +1,8 @@
 /**
- * Column helpers shared by the replica's modules (on top of `src/columns.ts`, which has no
- * dependency on the Arrow-backed `Klines` class, so the replica starts fast).
+ * Column helpers shared by the replica's modules. The layout itself (`KLINE_COLUMNS`,
+ * `allocateColumns`) is the library's `src/columns.ts`; only operations the library has no
+ * dependency-free export for live here (its `Klines.slice`/`concat` and binary search belong
+ * to the Arrow-backed `Klines` class, which the replica does not load, so it starts fast).
  *
  * @module
  */

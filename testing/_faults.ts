@@ -33,6 +33,12 @@ export type FaultKind =
  * - `status` (`status`, default 503; `retryAfter` seconds; `body`): answer with that status;
  *   404 on archive paths gives S3's NoSuchKey XML, REST paths get a `{code,msg}` body.
  * - `endless` (`chunkBytes` default 16384, `intervalMs` default 5): a 200 whose body never ends.
+ *
+ * `latency` and `stallHeaders` notice a client leaving through `request.signal` (nothing else
+ * reports it before headers are sent); Deno 2.9 prints a one-time "legacy behavior" notice for
+ * that unless the project opts in with `"unstable": ["no-legacy-abort"]` in `deno.json`
+ * (or `--unstable-no-legacy-abort`). The replica only uses the signal for client aborts, so it
+ * behaves the same either way.
  */
 export interface FaultRule {
   /** Path pattern: a glob (`*` matches any run of characters, `/` included; `?` one) or a

@@ -6,7 +6,13 @@
 import type { Interval, MarketType } from "../src/market.ts";
 import { DAY_MS, monthStart, utcDay, utcMonth } from "../src/time.ts";
 import { ALL_INTERVALS, visionIntervalName } from "../src/market.ts";
-import { intervalPublished, type Period, type PublicationLag, publishedAt } from "./_archive.ts";
+import {
+  intervalPublished,
+  type Period,
+  periodDataEnd,
+  type PublicationLag,
+  publishedAt,
+} from "./_archive.ts";
 import { type Dataset, floorOpen, type SymbolSpec } from "./_dataset.ts";
 
 /** One object the listing reports. */
@@ -58,8 +64,14 @@ function periodsOf(
   let t = kind === "daily" ? Math.floor(first / DAY_MS) * DAY_MS : monthStart(first);
   for (;;) {
     const end = kind === "daily" ? t + DAY_MS : monthStart(t, 1);
-    if (end + lag > ctx.now || t >= spec.delistedAt) break;
-    out.push({ kind, label: kind === "daily" ? utcDay(t) : utcMonth(t), start: t, end });
+    const period: Period = {
+      kind,
+      label: kind === "daily" ? utcDay(t) : utcMonth(t),
+      start: t,
+      end,
+    };
+    if (periodDataEnd(interval, period) + lag > ctx.now || t >= spec.delistedAt) break;
+    out.push(period);
     t = end;
   }
   return out;
@@ -76,7 +88,8 @@ function hasPeriods(
   const start = kind === "daily" ? Math.floor(first / DAY_MS) * DAY_MS : monthStart(first);
   const end = kind === "daily" ? start + DAY_MS : monthStart(start, 1);
   const lag = kind === "daily" ? ctx.lag.daily : ctx.lag.monthly;
-  return end + lag <= ctx.now && start < spec.delistedAt;
+  const dataEnd = periodDataEnd(interval, { kind, label: "", start, end });
+  return dataEnd + lag <= ctx.now && start < spec.delistedAt;
 }
 
 /** Children of a directory path (ending in "/"), sorted; null when it does not exist. */

@@ -19,6 +19,7 @@ import {
   etagFor,
   parseArchivePath,
   type Period,
+  periodDataEnd,
   type PublicationLag,
   publishedAt,
 } from "./_archive.ts";
@@ -297,7 +298,7 @@ class ReplicaImpl implements Replica {
       r.ref.interval,
       r.ref.period.start,
       r.ref.period.end,
-      r.ref.period.end,
+      periodDataEnd(r.ref.interval, r.ref.period),
     );
   }
 
@@ -337,6 +338,9 @@ class ReplicaImpl implements Replica {
   async #handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const entry = this.#log(req, url);
+    // Classified before any fault delay, so a request held by `latency`/`stallHeaders` already
+    // shows its route and market (tests wait on `route === "klines"`).
+    this.#classify(entry, url);
     const t0 = performance.now();
     this.#inFlight++;
     let finished = false;
@@ -374,10 +378,8 @@ class ReplicaImpl implements Replica {
       }
       let result: RouteResult;
       if (rule?.kind === "status") {
-        this.#classify(entry, url);
         result = this.#statusFault(entry, url, applied);
       } else if (rule?.kind === "endless") {
-        this.#classify(entry, url);
         return this.#endless(entry, rule, finish);
       } else {
         result = this.#route(req, url, entry, applied);
@@ -501,7 +503,6 @@ class ReplicaImpl implements Replica {
   }
 
   #route(req: Request, url: URL, entry: RequestLogEntry, applied: AppliedFaults): RouteResult {
-    this.#classify(entry, url);
     const path = url.pathname;
     if (req.method !== "GET" && req.method !== "HEAD") {
       return {

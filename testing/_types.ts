@@ -76,9 +76,9 @@ export interface RequestLogEntry {
   path: string;
   /** Query string without `?`. */
   query: string;
-  /** What was asked for. */
+  /** What was asked for (set on arrival, before any fault delay). */
   route: "archive" | "checksum" | "listing" | "klines" | "exchangeInfo" | "other";
-  /** REST market, for REST routes. */
+  /** REST market, for REST routes (set on arrival, like `route`). */
   market?: MarketType;
   /** Status sent (0 while headers are pending, or when none were ever sent). */
   status: number;

@@ -11,6 +11,8 @@ export interface CreateZipOptions {
   method?: "deflate" | "store";
   /** DEFLATE level 0–9. @default {6} */
   level?: number;
+  /** The entry's modification time (DOS date/time, UTC fields). @default {none: zero fields} */
+  modified?: Date;
 }
 
 /**
@@ -28,5 +30,11 @@ export function createZip(
   data: Uint8Array,
   options: CreateZipOptions = {},
 ): Uint8Array<ArrayBuffer> {
-  return createZipArchive([{ name, data, method: options.method, level: options.level }]);
+  return createZipArchive([{
+    name,
+    data,
+    method: options.method,
+    level: options.level,
+    modified: options.modified,
+  }]);
 }

@@ -8,11 +8,19 @@
  * Options: `--port N` (default 8765; 0 = any), `--hostname H`, `--now ISO|ms` (default: the
  * real clock), `--symbols A,B` (default symbols of every market that lists them; unknown names
  * are listed on spot and USDⓈ-M from 2020-01-01, `*_PERP` on COIN-M), `--seed N`,
- * `--faults JSON` (an array of fault rules), `--lag-daily-ms N`, `--lag-monthly-ms N`.
+ * `--faults JSON` (an array of fault rules), `--lag-daily-ms N`, `--lag-monthly-ms N`,
+ * `--weight-limit N|spot=N,um=N,cm=N` (REST request weight per window, every market or
+ * per market), `--weight-window-ms N` (the rate-limit window, default 60000).
  *
  * @module
  */
-import { DEFAULT_SYMBOLS, type FaultRule, type ReplicaSymbol, startReplica } from "./mod.ts";
+import {
+  DEFAULT_SYMBOLS,
+  type FaultRule,
+  type MarketType,
+  type ReplicaSymbol,
+  startReplica,
+} from "./mod.ts";
 import type { ReplicaOptions } from "./_types.ts";
 
 /** Parsed command-line options. */
@@ -27,7 +35,35 @@ export interface ServeArgs {
 export const SERVE_USAGE: string =
   `Usage: serve.ts [--port 8765] [--hostname 127.0.0.1] [--now ISO|ms]
                 [--symbols BTCUSDT,ETHUSDT] [--seed 1] [--faults '[{"kind":"latency","ms":50}]']
-                [--lag-daily-ms 21600000] [--lag-monthly-ms 259200000]`;
+                [--lag-daily-ms 21600000] [--lag-monthly-ms 259200000]
+                [--weight-limit N|spot=6000,um=2400,cm=2400] [--weight-window-ms 60000]`;
+
+const MARKETS: readonly MarketType[] = ["spot", "um", "cm"];
+
+/** `N` (every market) or `spot=N,um=N,cm=N` (the markets named). */
+function parseWeightLimit(text: string): Partial<Record<MarketType, number>> {
+  const bad = () =>
+    new TypeError(
+      `--weight-limit needs a positive integer or spot=N,um=N,cm=N, got ${
+        JSON.stringify(text)
+      }\n${SERVE_USAGE}`,
+    );
+  const positive = (v: string): number => {
+    if (!/^\d+$/.test(v.trim()) || Number(v) <= 0) throw bad();
+    return Number(v);
+  };
+  if (!text.includes("=")) {
+    const n = positive(text);
+    return { spot: n, um: n, cm: n };
+  }
+  const out: Partial<Record<MarketType, number>> = {};
+  for (const part of text.split(",")) {
+    const [market, value] = part.split("=", 2).map((x) => x.trim());
+    if (!MARKETS.includes(market as MarketType) || value === undefined) throw bad();
+    out[market as MarketType] = positive(value);
+  }
+  return out;
+}
 
 function symbolsFor(names: string[]): ReplicaSymbol[] {
   const out: ReplicaSymbol[] = [];
@@ -102,6 +138,20 @@ export function parseServeArgs(args: readonly string[]): ServeArgs {
       case "--lag-monthly-ms":
         options.publicationLagMs = { ...options.publicationLagMs, monthly: num() };
         break;
+      case "--weight-limit":
+        options.weightLimitPerMinute = {
+          ...options.weightLimitPerMinute,
+          ...parseWeightLimit(value()),
+        };
+        break;
+      case "--weight-window-ms": {
+        const ms = num();
+        if (ms <= 0) {
+          throw new TypeError(`--weight-window-ms needs a positive number\n${SERVE_USAGE}`);
+        }
+        options.rateLimit = { ...options.rateLimit, windowMs: ms };
+        break;
+      }
       default:
         throw new TypeError(`Unknown flag ${JSON.stringify(flag)}\n${SERVE_USAGE}`);
     }

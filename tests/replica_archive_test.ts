@@ -1,9 +1,9 @@
 // Replica archive side: 404 shapes, publication lag, listing dates, interval matrix, HEAD/Range,
-// and S3 ListObjects v1 pagination.
+// S3 ListObjects v1 pagination, and the zip entries' dates.
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { createHash } from "node:crypto";
 import { extractSingleCsv } from "../src/vision/zip.ts";
-import { startReplica } from "../testing/mod.ts";
+import { createZip, startReplica } from "../testing/mod.ts";
 
 const NOW = Date.UTC(2024, 2, 5, 5, 0); // 2024-03-05T05:00Z
 const data = (p: string) => `/data/${p}`;
@@ -295,4 +295,48 @@ Deno.test("raw archives: exact bytes at a path, with a matching CHECKSUM, for ma
   );
   replica.setArchive(path, null);
   assertEquals(await status(`${replica.visionUrl}/${path}`), 404);
+});
+
+Deno.test("zip entries carry the publication time as their DOS date/time", async () => {
+  await using replica = await startReplica({ now: NOW });
+  const dos = (zip: Uint8Array, at: number) => {
+    const v = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+    const time = v.getUint16(at, true), date = v.getUint16(at + 2, true);
+    return Date.UTC(
+      (date >> 9) + 1980,
+      ((date >> 5) & 15) - 1,
+      date & 31,
+      time >> 11,
+      (time >> 5) & 63,
+      (time & 31) * 2,
+    );
+  };
+  const centralAt = (zip: Uint8Array) => {
+    const v = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+    return v.getUint32(zip.length - 22 + 16, true);
+  };
+  for (
+    const [path, published] of [
+      ["spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-03-03.zip", Date.UTC(2024, 2, 4, 6)],
+      ["futures/um/monthly/klines/BTCUSDT/1w/BTCUSDT-1w-2024-01.zip", Date.UTC(2024, 1, 8)],
+    ] as const
+  ) {
+    const res = await fetch(replica.visionUrl + data(path));
+    assertEquals(res.headers.get("last-modified"), new Date(published).toUTCString());
+    const zip = new Uint8Array(await res.arrayBuffer());
+    assertEquals(dos(zip, 10), published, `${path}: local header`);
+    const cd = centralAt(zip);
+    assertEquals(new DataView(zip.buffer).getUint32(cd, true), 0x02014b50);
+    assertEquals(dos(zip, cd + 12), published, `${path}: central directory`);
+  }
+  // Without a date the writer leaves the fields zero (its output is unchanged).
+  const csv = new TextEncoder().encode("1,2\n");
+  const plain = createZip("a.csv", csv);
+  assertEquals(Array.from(plain.subarray(10, 14)), [0, 0, 0, 0]);
+  const dated = createZip("a.csv", csv, { modified: new Date(Date.UTC(2024, 1, 8, 13, 5, 7)) });
+  assertEquals(dos(dated, 10), Date.UTC(2024, 1, 8, 13, 5, 6)); // 2-second resolution
+  assertEquals(dated.length, plain.length);
+  dated.set(plain.subarray(10, 14), 10);
+  dated.set(plain.subarray(centralAt(plain) + 12, centralAt(plain) + 16), centralAt(dated) + 12);
+  assertEquals(dated, plain);
 });

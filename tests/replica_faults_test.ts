@@ -66,6 +66,38 @@ Deno.test("stallHeaders never answers until the client aborts", async () => {
   await ck.body?.cancel();
 });
 
+Deno.test("a request held by stallHeaders or latency already shows its route and market", async () => {
+  await using replica = await startReplica({
+    now: NOW,
+    faults: [
+      { match: "/api/v3/klines", kind: "stallHeaders" },
+      { match: "/fapi/v1/*", kind: "latency", ms: 60_000 },
+      { match: "*.CHECKSUM", kind: "stallHeaders" },
+    ],
+  });
+  const ac = new AbortController();
+  const pending = [
+    fetch(`${replica.restUrl}/api/v3/klines?symbol=BTCUSDT&interval=1m`, { signal: ac.signal }),
+    fetch(`${replica.restUrl}/fapi/v1/exchangeInfo`, { signal: ac.signal }),
+    fetch(`${replica.visionUrl}${ZIP}.CHECKSUM`, { signal: ac.signal }),
+  ];
+  const spot = await replica.waitFor((e) => e.route === "klines" && e.state === "stalled");
+  assertEquals([spot.market, spot.status, spot.fault], ["spot", 0, "stallHeaders"]);
+  const um = await replica.waitFor((e) => e.route === "exchangeInfo" && e.market === "um");
+  assertEquals([um.state, um.fault], ["waiting", "latency"]);
+  const ck = await replica.waitFor((e) => e.route === "checksum");
+  assertEquals(ck.market, undefined);
+  assertEquals(replica.openConnections(), 3);
+  ac.abort();
+  for (const p of pending) await assertRejects(() => p, DOMException);
+  for (const e of [spot, um, ck]) {
+    const done = await replica.waitFor((x) => x.id === e.id && x.state === "done");
+    assertEquals(done.aborted, true);
+  }
+  // Held requests are not charged: no response, no weight.
+  assertEquals([spot.weight, um.weight, replica.usedWeight("spot")], [undefined, undefined, 0]);
+});
+
 Deno.test("stallBody sends headers and afterBytes, then stalls until the client aborts", async () => {
   await using replica = await startReplica({
     now: NOW,

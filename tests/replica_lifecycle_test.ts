@@ -143,3 +143,53 @@ Deno.test("the CLI entry parses its flags and serves until its signal aborts", a
   await serving;
   await assertRejects(() => fetch(`${origin}/api/v3/exchangeInfo`), TypeError);
 });
+
+Deno.test("the CLI entry's rate-limit flags: --weight-limit (all or per market), --weight-window-ms", async () => {
+  const parse = (...args: string[]) => parseServeArgs(args).options;
+  assertEquals(parse("--weight-limit", "100").weightLimitPerMinute, {
+    spot: 100,
+    um: 100,
+    cm: 100,
+  });
+  assertEquals(parse("--weight-limit=spot=10, um=20").weightLimitPerMinute, { spot: 10, um: 20 });
+  assertEquals(
+    parse("--weight-limit", "50", "--weight-limit", "cm=5").weightLimitPerMinute,
+    { spot: 50, um: 50, cm: 5 },
+  );
+  assertEquals(parse("--weight-window-ms", "1000").rateLimit, { windowMs: 1000 });
+  assertEquals(
+    parse("--lag-daily-ms", "0", "--lag-monthly-ms", "5").publicationLagMs,
+    { daily: 0, monthly: 5 },
+  );
+  for (const bad of ["0", "-1", "x", "eu=5", "spot=", "spot=1.5"]) {
+    assertThrows(() => parse("--weight-limit", bad), TypeError, "--weight-limit", bad);
+  }
+  assertThrows(() => parse("--weight-window-ms", "0"), TypeError, "--weight-window-ms");
+  // Served: two spot pages of weight 2 fit a limit of 4, the third is refused with a 429.
+  const ac = new AbortController();
+  let origin = "";
+  let ready!: () => void;
+  const started = new Promise<void>((r) => ready = r);
+  const serving = serveReplica(
+    ["--port", "0", "--now", NOW, "--weight-limit", "spot=4", "--weight-window-ms", "600000"],
+    {
+      signal: ac.signal,
+      print: (l) => {
+        origin ||= /http:\/\/127\.0\.0\.1:\d+/.exec(l)?.[0] ?? "";
+        if (l.startsWith("Press")) ready();
+      },
+    },
+  );
+  await started;
+  const statuses: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(`${origin}/api/v3/klines?symbol=BTCUSDT&interval=1h&limit=1`);
+    statuses.push(res.status);
+    await res.body?.cancel();
+  }
+  assertEquals(statuses, [200, 200, 429]);
+  const info = await (await fetch(`${origin}/fapi/v1/exchangeInfo`)).json();
+  assertEquals(info.rateLimits[0].limit, 2400); // um keeps Binance's default
+  ac.abort();
+  await serving;
+});

@@ -18,6 +18,21 @@ export interface ZipInput {
   dataDescriptor?: boolean;
   /** DEFLATE level 0-9 (default 6, what Binance's files look like). */
   level?: number;
+  /**
+   * Modification time written as the entry's DOS date/time (UTC fields, 2-second resolution,
+   * clamped to 1980–2107). Absent: zero fields, as before.
+   */
+  modified?: Date;
+}
+
+/** The DOS `[time, date]` words of an instant (UTC fields); zeros when absent. */
+function dosDateTime(d: Date | undefined): [number, number] {
+  if (d === undefined || !Number.isFinite(d.getTime())) return [0, 0];
+  const year = Math.min(2107, Math.max(1980, d.getUTCFullYear()));
+  if (year !== d.getUTCFullYear()) return year === 1980 ? [0, 0x21] : [0xbf7d, 0xff9f];
+  const time = (d.getUTCHours() << 11) | (d.getUTCMinutes() << 5) | (d.getUTCSeconds() >> 1);
+  const date = ((year - 1980) << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate();
+  return [time, date];
 }
 
 /**
@@ -42,12 +57,15 @@ export function createZip(files: readonly ZipInput[]): Uint8Array<ArrayBuffer> {
     const body = method === 0 ? f.data : deflateRawSync(f.data, { level: f.level ?? 6 });
     const crc = crc32(f.data) >>> 0;
     const flags = f.dataDescriptor ? 8 : 0;
+    const [dosTime, dosDate] = dosDateTime(f.modified);
     const local = new Uint8Array(30 + name.length);
     const lv = new DataView(local.buffer);
     lv.setUint32(0, 0x04034b50, true);
     lv.setUint16(4, 20, true);
     lv.setUint16(6, flags, true);
     lv.setUint16(8, method, true);
+    lv.setUint16(10, dosTime, true);
+    lv.setUint16(12, dosDate, true);
     if (!f.dataDescriptor) {
       lv.setUint32(14, crc, true);
       lv.setUint32(18, body.length, true);
@@ -74,6 +92,8 @@ export function createZip(files: readonly ZipInput[]): Uint8Array<ArrayBuffer> {
     cv.setUint16(6, 20, true);
     cv.setUint16(8, flags, true);
     cv.setUint16(10, method, true);
+    cv.setUint16(12, dosTime, true);
+    cv.setUint16(14, dosDate, true);
     cv.setUint32(16, crc, true);
     cv.setUint32(20, body.length, true);
     cv.setUint32(24, f.data.length, true);
