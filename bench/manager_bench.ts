@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { fromFileUrl } from "@std/path";
+import { startReplicaProcess } from "./_replica_process.ts";
 import { KlineCache } from "../src/cache/mod.ts";
 import { DataSource } from "../src/klines.ts";
 import { DataSourceManager } from "../src/manager.ts";
@@ -54,46 +54,6 @@ const NOW = "2025-06-01T10:30:00Z";
 const YEAR = { start: Date.parse("2024-01-01T00:00:00Z"), end: Date.parse("2025-01-01T00:00:00Z") };
 const DAY_MS = 86_400_000;
 
-/** A replica in a child process; resolves once it prints its URLs. */
-async function spawnReplica(): Promise<{ url: string; stop(): Promise<void> }> {
-  const root = new URL("../", import.meta.url);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `--import-map=${fromFileUrl(new URL("offline/import_map.json", root))}`,
-      fromFileUrl(new URL("testing/serve.ts", root)),
-      "--port",
-      "0",
-      "--now",
-      NOW,
-      "--symbols",
-      "BTCUSDT",
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let url: string | undefined;
-  while (url === undefined) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-    url = /vision:\s+(http:\/\/[^/\s]+)/.exec(text)?.[1];
-  }
-  await reader.cancel();
-  const stop = async () => {
-    child.kill("SIGTERM");
-    await child.status;
-  };
-  if (url === undefined) {
-    await stop();
-    throw new Error(`replica did not start: ${text}`);
-  }
-  return { url, stop };
-}
-
 function figure(ms: number, rows: number): BenchFigure {
   return { ms: Math.round(ms), rows, rowsPerSec: Math.round(rows / (ms / 1000)) };
 }
@@ -123,14 +83,14 @@ export async function runManagerBench(
   options: ManagerBenchOptions = {},
 ): Promise<ManagerBenchResult> {
   const reps = options.reps ?? 5;
-  const replica = await spawnReplica();
+  const replica = await startReplicaProcess({ now: NOW, symbols: ["BTCUSDT"] });
   const cacheDir = await Deno.makeTempDir({ prefix: "vision-data-manager-bench-" });
   const now = Date.parse(NOW);
   const base = {
     marketType: "spot" as const,
     cacheDir,
-    visionUrl: replica.url,
-    restUrl: replica.url,
+    visionUrl: replica.visionUrl,
+    restUrl: replica.restUrl,
     now: () => now,
   };
   const q = { symbol: "BTCUSDT", interval: "1m" as const };

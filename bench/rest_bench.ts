@@ -21,6 +21,7 @@
  * @module
  */
 import { fromFileUrl } from "@std/path";
+import { type ReplicaProcess, startReplicaProcess } from "./_replica_process.ts";
 import { RestDataClient } from "../src/rest/client.ts";
 import { planPages } from "../src/rest/_pagination.ts";
 import { marketCapabilities, type MarketType } from "../src/market.ts";
@@ -100,57 +101,18 @@ const START = Date.UTC(2024, 0, 1);
 const END = START + 30 * 86_400_000;
 const PACED = { limit: 60, windowMs: 1000 };
 
-interface Child {
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** Spawns a Deno script that prints a line matching `/rest:\s+(http…)/`; resolves with the URL. */
-async function spawn(args: string[]): Promise<Child> {
-  const root = new URL("../", import.meta.url);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `--import-map=${fromFileUrl(new URL("offline/import_map.json", root))}`,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let url: string | undefined;
-  while (url === undefined) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-    url = /rest:\s+(http:\/\/[^/\s]+)/.exec(text)?.[1];
-  }
-  await reader.cancel();
-  if (url === undefined) {
-    child.kill("SIGTERM");
-    await child.status;
-    throw new Error(`replica did not start: ${text}`);
-  }
-  return {
-    url,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
-}
-
 /** The replica CLI (`testing/serve.ts`) at Binance's real budgets. */
-function spawnServe(): Promise<Child> {
-  const serve = fromFileUrl(new URL("../testing/serve.ts", import.meta.url));
-  return spawn([serve, "--port", "0", "--now", NOW, "--symbols", "BTCUSDT"]);
+function spawnServe(): Promise<ReplicaProcess> {
+  return startReplicaProcess({ now: NOW, symbols: ["BTCUSDT"] });
 }
 
 /** This script in replica mode, with a tight budget (serve.ts has no rate-limit flags). */
-function spawnTightReplica(): Promise<Child> {
-  return spawn([fromFileUrl(import.meta.url), "--tight-replica"]);
+function spawnTightReplica(): Promise<ReplicaProcess> {
+  return startReplicaProcess({
+    now: NOW,
+    script: fromFileUrl(import.meta.url),
+    args: ["--tight-replica"],
+  });
 }
 
 async function median(reps: number, fn: () => Promise<number>): Promise<number> {
@@ -226,9 +188,9 @@ async function marketFigures(
   const clientReplica = await spawnServe();
   let ms: number;
   try {
-    await clientRun(clientReplica.url, market, concurrency); // warm replica and JIT, untimed
+    await clientRun(clientReplica.restUrl, market, concurrency); // warm replica and JIT, untimed
     ms = await median(reps, async () => {
-      const r = await clientRun(clientReplica.url, market, concurrency);
+      const r = await clientRun(clientReplica.restUrl, market, concurrency);
       waitMs = r.waitMs;
       rows = r.rows;
       return r.ms;
@@ -239,7 +201,7 @@ async function marketFigures(
   const rawTime = async (run: (url: string) => Promise<void>): Promise<number> => {
     const raw = await spawnServe();
     try {
-      const url = pageUrl(raw.url, market);
+      const url = pageUrl(raw.restUrl, market);
       await rawFetch(url); // warm, untimed
       return await median(reps, async () => {
         const t0 = performance.now();
@@ -276,7 +238,7 @@ async function pacedFigures(concurrency: number): Promise<RestPacedFigures> {
     const weight = pages * marketCapabilities("spot").restWeight(1000);
     const cap = Math.floor(PACED.limit * 0.9);
     const budgetMinMs = Math.ceil(weight / cap - 1) * PACED.windowMs;
-    const r = await clientRun(tight.url, "spot", concurrency, {
+    const r = await clientRun(tight.restUrl, "spot", concurrency, {
       weightBudgetPerMinute: PACED.limit,
       weightWindowMs: PACED.windowMs,
     });

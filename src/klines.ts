@@ -8,6 +8,7 @@ import type { Interval, MarketType } from "./market.ts";
 import { firstOpenAtOrAfter, intervalMs, nextOpenTime } from "./market.ts";
 import type { TimeRange } from "./time.ts";
 import { allocateColumns, KLINE_COLUMNS, type KlineColumn, type KlineColumns } from "./columns.ts";
+import { lowerBound } from "./_float64.ts";
 
 export { allocateColumns, KLINE_COLUMNS } from "./columns.ts";
 export type { KlineColumn, KlineColumns } from "./columns.ts";
@@ -343,18 +344,6 @@ export class Klines implements KlinesMeta {
 function isStrictlyIncreasing(a: Float64Array): boolean {
   for (let i = 1; i < a.length; i++) if (!(a[i] > a[i - 1])) return false;
   return true;
-}
-
-/** First index `i` with `a[i] >= x` in an ascending array. */
-function lowerBound(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

@@ -35,7 +35,7 @@ import {
   subtractRanges,
   visionHorizon,
 } from "./_manager_plan.ts";
-import { runLimited } from "./_manager_tasks.ts";
+import { runLimited } from "./_worker_loop.ts";
 
 const logger = getLogger(["vision-data", "manager"]);
 

@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { assertEquals } from "@std/assert";
-import { KLINE_COLUMNS, type Klines, SOURCE_CODES } from "../src/klines.ts";
+import { type Klines, SOURCE_CODES } from "../src/klines.ts";
 import type { Interval } from "../src/market.ts";
 import { DataSourceManager, type DataSourceManagerOptions } from "../src/manager.ts";
 import type { TimeInput } from "../src/time.ts";
 import type { Replica } from "../testing/mod.ts";
+import { assertColumnsEqual } from "./_helpers.ts";
 
 /** The clock the replica and the managers share: a Friday morning, 10:30 UTC. */
 export const NOW: number = Date.parse("2026-11-27T10:30:00Z");
@@ -49,16 +49,7 @@ export function assertTruth(
   q: { symbol?: string; interval: Interval; start: TimeInput; end: TimeInput },
 ): void {
   const truth = replica.klines({ marketType: k.marketType, symbol: k.symbol, ...q });
-  assertEquals(k.length, truth.openTime.length, "row count");
-  for (const name of KLINE_COLUMNS) {
-    const got = k[name];
-    const want = truth[name];
-    for (let i = 0; i < want.length; i++) {
-      if (got[i] !== want[i]) {
-        throw new Error(`${name}[${i}] (open ${k.openTime[i]}): got ${got[i]}, want ${want[i]}`);
-      }
-    }
-  }
+  assertColumnsEqual(k, truth);
 }
 
 /** Rows per source name. */

@@ -1,58 +1,9 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { dirname, fromFileUrl, join } from "@std/path";
-import { allocateColumns, KLINE_COLUMNS, type KlineColumns } from "../src/klines.ts";
-import { type CacheKey, KlineCache } from "../src/cache/mod.ts";
+import { key, synthetic, withCache } from "./_cache_helpers.ts";
+import { assertColumnsEqual, walk } from "./_helpers.ts";
 
 const ROOT = fromFileUrl(new URL("../", import.meta.url));
-
-function key(day: string, over: Partial<CacheKey> = {}): CacheKey {
-  return { marketType: "spot", symbol: "BTCUSDT", interval: "1m", day, ...over };
-}
-
-function synthetic(day: string, n = 1440, stepMs = 60_000): KlineColumns {
-  const c = allocateColumns(n);
-  const t0 = Date.parse(day + "T00:00:00Z");
-  for (let i = 0; i < n; i++) {
-    c.openTime[i] = t0 + i * stepMs;
-    c.closeTime[i] = t0 + (i + 1) * stepMs - 1;
-    c.open[i] = 100 + i / 8;
-    c.high[i] = c.open[i] + 1;
-    c.low[i] = c.open[i] - 1;
-    c.close[i] = c.open[i] + 0.5;
-    c.volume[i] = i / 1000;
-    c.quoteVolume[i] = c.volume[i] * 100;
-    c.trades[i] = i % 50;
-    c.takerBuyBaseVolume[i] = c.volume[i] / 2;
-    c.takerBuyQuoteVolume[i] = c.quoteVolume[i] / 2;
-  }
-  return c;
-}
-
-function assertColumnsEqual(actual: KlineColumns, expected: KlineColumns): void {
-  for (const name of KLINE_COLUMNS) assertEquals([...actual[name]], [...expected[name]], name);
-}
-
-async function withCache(
-  fn: (cache: KlineCache, dir: string) => Promise<void>,
-  options: { staleTempMs?: number } = {},
-): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "vd-cache-conc-" });
-  try {
-    await fn(new KlineCache({ dir, ...options }), dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of Deno.readDir(dir)) {
-    const p = join(dir, e.name);
-    if (e.isDirectory) out.push(...await filesUnder(p));
-    else out.push(p);
-  }
-  return out.sort();
-}
 
 Deno.test("concurrent writers and readers of one day in one process: always valid", async () => {
   await withCache(async (cache, dir) => {
@@ -66,7 +17,7 @@ Deno.test("concurrent writers and readers of one day in one process: always vali
     }
     await Promise.all(ops);
     assertColumnsEqual((await cache.read(k))!, cols);
-    assertEquals(await filesUnder(dir), [cache.pathFor(k)], "no temp file left");
+    assertEquals(walk(dir), [cache.pathFor(k)], "no temp file left");
   });
 });
 
@@ -74,33 +25,21 @@ Deno.test("concurrent writers and readers of one day in one process: always vali
 // write; prints how many reads saw a corrupt or missing file.
 const WRITER = `
 import { KlineCache } from ${JSON.stringify(new URL("../src/cache/mod.ts", import.meta.url).href)};
-import { allocateColumns } from ${
-  JSON.stringify(new URL("../src/klines.ts", import.meta.url).href)
+import { key, synthetic } from ${
+  JSON.stringify(new URL("./_cache_helpers.ts", import.meta.url).href)
 };
 const [dir, rounds] = [Deno.args[0], Number(Deno.args[1])];
 const cache = new KlineCache({ dir });
 const days = ["2024-01-01", "2024-01-02", "2024-01-03"];
-const cols = (day) => {
-  const c = allocateColumns(1440);
-  const t0 = Date.parse(day + "T00:00:00Z");
-  for (let i = 0; i < 1440; i++) {
-    c.openTime[i] = t0 + i * 60000; c.closeTime[i] = t0 + i * 60000 + 59999;
-    c.open[i] = 100 + i / 8; c.high[i] = c.open[i] + 1; c.low[i] = c.open[i] - 1;
-    c.close[i] = c.open[i] + 0.5; c.volume[i] = i / 1000; c.quoteVolume[i] = c.volume[i] * 100;
-    c.trades[i] = i % 50; c.takerBuyBaseVolume[i] = c.volume[i] / 2;
-    c.takerBuyQuoteVolume[i] = c.quoteVolume[i] / 2;
-  }
-  return c;
-};
+const cols = Object.fromEntries(days.map((day) => [day, synthetic(day)]));
 let bad = 0;
 for (let r = 0; r < rounds; r++) {
   for (const day of days) {
-    const key = { marketType: "spot", symbol: "BTCUSDT", interval: "1m", day };
-    await cache.write(key, cols(day));
+    await cache.write(key(day), cols[day]);
     for (const d of days) {
       try {
-        const got = await cache.read({ ...key, day: d });
-        if (got && got.open[1439] !== 100 + 1439 / 8) bad++;
+        const got = await cache.read(key(d));
+        if (got && got.open[1439] !== cols[d].open[1439]) bad++;
       } catch (e) { bad++; console.error(String(e)); }
     }
   }
@@ -134,7 +73,7 @@ Deno.test("two processes writing the same days concurrently leave a valid cache"
     const days = ["2024-01-01", "2024-01-02", "2024-01-03"];
     for (const day of days) assertColumnsEqual((await cache.read(key(day)))!, synthetic(day));
     assertEquals((await cache.verify()).corrupt, []);
-    assertEquals(await filesUnder(dir), days.map((d) => cache.pathFor(key(d))), "no temp left");
+    assertEquals(walk(dir), days.map((d) => cache.pathFor(key(d))), "no temp left");
   });
 });
 
@@ -157,7 +96,7 @@ Deno.test("an abort mid-write leaves no final file and no temp; an old file stay
     assertEquals((err as DOMException).name, "AbortError");
     assertEquals(progress.length, 1, "stopped after the first chunk");
     assert(progress[0] < 86_400 * 88, "a partial write");
-    assertEquals(await filesUnder(dir), [], "no final file, no temp file");
+    assertEquals(walk(dir), [], "no final file, no temp file");
     assertEquals(await cache.read(k), null);
 
     // With a previous version in place, an aborted rewrite leaves that version readable.
@@ -168,7 +107,7 @@ Deno.test("an abort mid-write leaves no final file and no temp; an old file stay
       cache.write(k, big, { signal: again.signal, onProgress: () => again.abort() })
     );
     assertColumnsEqual((await cache.read(k))!, small);
-    assertEquals(await filesUnder(dir), [cache.pathFor(k)]);
+    assertEquals(walk(dir), [cache.pathFor(k)]);
 
     // An already-aborted signal writes nothing at all.
     const aborted = AbortSignal.abort();
@@ -202,7 +141,7 @@ Deno.test("a crashed writer's partial temp file is invisible, then swept once st
     await Deno.utime(temp, old, old);
     const v2 = await cache.verify();
     assertEquals(v2.sweptTemps, [temp]);
-    assertEquals(await filesUnder(dir), []);
+    assertEquals(walk(dir), []);
 
     // clear() sweeps stale temps too.
     const temp2 = `${path}.tmp-1-x`;

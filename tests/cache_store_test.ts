@@ -19,6 +19,8 @@ import type { Interval, MarketType } from "../src/market.ts";
 import { DAY_MS } from "../src/time.ts";
 import { type CacheKey, defaultCacheDir, KlineCache, normalizeCacheKey } from "../src/cache/mod.ts";
 import { decodeKlineFile, encodeKlineFile } from "../src/cache/_ipc.ts";
+import { key, synthetic, withCache } from "./_cache_helpers.ts";
+import { assertColumnsEqual, walk } from "./_helpers.ts";
 
 const FIXTURES = fromFileUrl(new URL("./fixtures/", import.meta.url));
 
@@ -29,63 +31,6 @@ function parseFixture(rel: string): KlineColumns {
   const c = allocateColumns(rows.length);
   rows.forEach((r, i) => KLINE_COLUMNS.forEach((name, j) => c[name][i] = r[j]));
   return c;
-}
-
-function key(day: string, over: Partial<CacheKey> = {}): CacheKey {
-  return { marketType: "spot", symbol: "BTCUSDT", interval: "1m", day, ...over };
-}
-
-/** `n` synthetic rows of `interval` from the start of `day`, distinct per day. */
-function synthetic(day: string, n = 1440, stepMs = 60_000): KlineColumns {
-  const c = allocateColumns(n);
-  const t0 = Date.parse(day + "T00:00:00Z");
-  for (let i = 0; i < n; i++) {
-    c.openTime[i] = t0 + i * stepMs;
-    c.closeTime[i] = t0 + (i + 1) * stepMs - 1;
-    c.open[i] = 100 + i / 8 + t0 / 1e12;
-    c.high[i] = c.open[i] + 0.5;
-    c.low[i] = c.open[i] - 0.25;
-    c.close[i] = c.open[i] + 0.125;
-    c.volume[i] = i * 0.001;
-    c.quoteVolume[i] = c.volume[i] * c.open[i];
-    c.trades[i] = i % 97;
-    c.takerBuyBaseVolume[i] = c.volume[i] / 3;
-    c.takerBuyQuoteVolume[i] = c.quoteVolume[i] / 3;
-  }
-  return c;
-}
-
-/** Bit-for-bit equality of every column. */
-function assertColumnsEqual(actual: KlineColumns, expected: KlineColumns): void {
-  for (const name of KLINE_COLUMNS) {
-    assertEquals(actual[name].length, expected[name].length, name);
-    const a = new Uint8Array(actual[name].buffer, actual[name].byteOffset, actual[name].byteLength);
-    const e = new Uint8Array(
-      expected[name].buffer,
-      expected[name].byteOffset,
-      expected[name].byteLength,
-    );
-    assertEquals(a, e, `column ${name} differs`);
-  }
-}
-
-async function withCache(fn: (cache: KlineCache, dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "vd-cache-test-" });
-  try {
-    await fn(new KlineCache({ dir }), dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of Deno.readDir(dir)) {
-    const p = join(dir, e.name);
-    if (e.isDirectory) out.push(...await filesUnder(p));
-    else out.push(p);
-  }
-  return out.sort();
 }
 
 Deno.test("round trip of real fixture days is bit-for-bit", async () => {
@@ -160,7 +105,7 @@ Deno.test("layout mirrors the archive paths (1M is 1mo) and the write leaves no 
       await cache.write(k, c);
     }
     assertEquals(
-      await filesUnder(dir),
+      walk(dir),
       cases.map(([, rel]) => join(dir, ...rel.split("/"))).sort(),
       "exactly the final files: no temp file survives a write",
     );
@@ -241,7 +186,7 @@ Deno.test("write rejects rows outside the UTC day or out of order, and writes no
       () => cache.write(key(day, { symbol: "BTC/USDT" }), synthetic(day, 1)),
       InvalidSymbolError,
     );
-    assertEquals(await filesUnder(dir), [], "nothing written, not even a temp file");
+    assertEquals(walk(dir), [], "nothing written, not even a temp file");
     // The last minute of the day is inside it; an empty day is a valid (cached) day.
     const edge = synthetic(day, 1);
     edge.openTime[0] = start + DAY_MS - 60_000;
@@ -436,7 +381,7 @@ Deno.test("list, info, verify and clear", async () => {
         .reduce((s, e) => s + e.bytes, 0),
     );
     assertEquals(await cache.list(), []);
-    assertEquals(await filesUnder(dir), [
+    assertEquals(walk(dir), [
       join(dir, "spot", "klines", "BTCUSDT", "1m", "notes.txt"),
     ]);
     await assertRejects(

@@ -1,14 +1,5 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { main } from "../src/cli/main.ts";
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(args, {
-    io: { stdout: (s) => out += s, stderr: (s) => err += s, isTerminal: false },
-  });
-  return { code, out, err };
-}
+import { cli } from "./_cli_helpers.ts";
 
 const FETCH = ["fetch", "BTCUSDT", "--start", "2024-01-01", "--end", "2024-01-02"];
 
@@ -101,5 +92,19 @@ Deno.test("bad cache arguments: exit 2", async () => {
     assertEquals(r.code, 2, args.join(" "));
     assertStringIncludes(r.err, needle);
     assertStringIncludes(r.err, "Usage: vision-data cache");
+  }
+});
+
+Deno.test("bad replica arguments: exit 2 before anything listens, naming the bad value", async () => {
+  const cases: [string[], string][] = [
+    [["replica", "--weight-limit", "spot=abc"], 'got "spot=abc"'],
+    [["replica", "--weight-window-ms", "-5"], "--weight-window-ms"],
+    [["replica", "--port", "70000"], "--port"],
+  ];
+  for (const [args, needle] of cases) {
+    const r = await cli(...args);
+    assertEquals(r.code, 2, args.join(" "));
+    assertStringIncludes(r.err, needle);
+    assertEquals(r.out, "", "no URLs printed: nothing was started");
   }
 });

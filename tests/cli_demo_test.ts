@@ -1,12 +1,9 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { main } from "../src/cli/main.ts";
+import { cli } from "./_cli_helpers.ts";
 
 Deno.test("demo runs offline end to end, prints its table, leaves no temp dir", async () => {
-  let out = "";
-  let err = "";
-  const code = await main(["demo", "--now", "2026-11-27T12:00:00Z"], {
-    io: { stdout: (s) => out += s, stderr: (s) => err += s, isTerminal: false },
-  });
+  const { code, out, err } = await cli("demo", "--now", "2026-11-27T12:00:00Z");
   assertEquals(code, 0, err + out);
   assertMatch(out, /^Offline: Binance replica at http:\/\/127\.0\.0\.1:\d+ \(now 2026-11-27T12:00/);
   assertMatch(out, /historical: 1s.*\s3,600\s+cache 3,600\s+0\s/);
@@ -62,10 +59,7 @@ Deno.test("replica rejects bad arguments with exit 2", async () => {
       [["--symbols", "btc-usd"], 'Invalid symbol "btc-usd"'],
     ] as const
   ) {
-    let err = "";
-    const code = await main(["replica", ...args], {
-      io: { stdout: () => {}, stderr: (s) => err += s, isTerminal: false },
-    });
+    const { code, err } = await cli("replica", ...args);
     assertEquals(code, 2);
     assertStringIncludes(err, needle);
   }

@@ -2,20 +2,12 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/as
 import { join } from "@std/path";
 import { tableFromIPC } from "apache-arrow";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
-import { main } from "../src/cli/main.ts";
 import { startReplica } from "../testing/mod.ts";
+import { cli } from "./_cli_helpers.ts";
+import { walk } from "./_helpers.ts";
 
 const NOW = "2026-11-27T12:00:00Z";
 const RANGE = ["--start", "2024-01-01", "--end", "2024-01-04", "--now", NOW];
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(args, {
-    io: { stdout: (s) => out += s, stderr: (s) => err += s, isTerminal: false },
-  });
-  return { code, out, err };
-}
 
 async function setup() {
   const replica = await startReplica({ now: NOW });
@@ -43,16 +35,6 @@ async function setup() {
       await Deno.remove(dir, { recursive: true });
     },
   };
-}
-
-function walk(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of Deno.readDirSync(dir)) {
-    const p = join(dir, e.name);
-    if (e.isDirectory) out.push(...walk(p));
-    else out.push(p);
-  }
-  return out;
 }
 
 Deno.test("fetch writes CSV, Arrow and Parquet with the replica's rows", async () => {

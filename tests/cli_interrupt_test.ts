@@ -7,20 +7,11 @@ import { assertEquals, assertStringIncludes } from "@std/assert";
 import { fromFileUrl, join } from "@std/path";
 import { startReplica } from "../testing/mod.ts";
 import { TEMP_DIR_PREFIX } from "../src/resource/temp_dir.ts";
+import { walk } from "./_helpers.ts";
 
 const ROOT = fromFileUrl(new URL("../", import.meta.url));
 const NOW = "2026-11-27T12:00:00Z";
 const STALLED = "BTCUSDT-1m-2024-01-02.zip";
-
-function walk(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of Deno.readDirSync(dir)) {
-    const p = join(dir, e.name);
-    out.push(p);
-    if (e.isDirectory) out.push(...walk(p));
-  }
-  return out;
-}
 
 Deno.test({
   name: "SIGINT mid-download: exit 130, temp dirs gone, no partial cache or output file",
@@ -76,7 +67,7 @@ Deno.test({
         e.path.endsWith(STALLED) && e.state === "stalled"
       );
       assertEquals(stalled.bytes, 2048);
-      const live = walk(tmp).filter((p) => p.includes(TEMP_DIR_PREFIX));
+      const live = walk(tmp, { dirs: true }).filter((p) => p.includes(TEMP_DIR_PREFIX));
       assertEquals(live.length > 0, true, "the child has a temp dir while downloading");
       child.kill("SIGINT");
       const { code, stderr } = await output;
@@ -86,12 +77,15 @@ Deno.test({
       assertStringIncludes(err, "Cancelled.");
 
       assertEquals(
-        walk(tmp).filter((p) => p.includes(TEMP_DIR_PREFIX)),
+        walk(tmp, { dirs: true }).filter((p) => p.includes(TEMP_DIR_PREFIX)),
         [],
         "client temp dirs removed",
       );
-      assertEquals(walk(out), [], "no partial output file");
-      const cached = await Deno.stat(cache).then(() => walk(cache), () => [] as string[]);
+      assertEquals(walk(out, { dirs: true }), [], "no partial output file");
+      const cached = await Deno.stat(cache).then(
+        () => walk(cache, { dirs: true }),
+        () => [] as string[],
+      );
       assertEquals(cached.filter((p) => p.includes(".tmp-")), [], "no partial cache file");
       assertEquals(cached.filter((p) => p.endsWith("BTCUSDT-1m-2024-01-02.arrow")), []);
       const ended = await replica.waitFor((e) => e.id === stalled.id && e.state === "done");

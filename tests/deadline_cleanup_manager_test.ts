@@ -10,25 +10,7 @@ import {
 import { delay } from "@std/async";
 import { ClientClosedError } from "../src/errors.ts";
 import { DeadlineCleanupManager, DisposeError } from "../src/resource/mod.ts";
-
-/** Lets the runtime report unhandled rejections: Deno fires the event within one timer turn. */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
-/** Records `unhandledrejection` events (and prevents them from failing the process). */
-function watchUnhandled(): { seen: unknown[] } & Disposable {
-  const seen: unknown[] = [];
-  const listener = (e: PromiseRejectionEvent) => {
-    e.preventDefault();
-    seen.push(e.reason);
-  };
-  globalThis.addEventListener("unhandledrejection", listener);
-  return {
-    seen,
-    [Symbol.dispose]: () => globalThis.removeEventListener("unhandledrejection", listener),
-  };
-}
+import { nextTurn, watchUnhandled } from "./_helpers.ts";
 
 Deno.test("DeadlineCleanupManager: a 2 s task under a 0.5 s deadline is aborted and reported as timed out", async () => {
   const manager = new DeadlineCleanupManager({ timeoutMs: 500 });

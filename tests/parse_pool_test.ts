@@ -9,10 +9,11 @@ import {
 } from "@std/assert";
 import { fromFileUrl, join } from "@std/path";
 import { ArchiveError, ClientClosedError } from "../src/errors.ts";
-import { KLINE_COLUMNS, type KlineColumns } from "../src/klines.ts";
+import { KLINE_COLUMNS } from "../src/klines.ts";
 import { parseKlineCsv } from "../src/vision/csv_parser.ts";
 import { ParsePool } from "../src/vision/parse_pool.ts";
 import { createZip } from "../src/vision/_zip_writer.ts";
+import { assertColumnsEqual } from "./_helpers.ts";
 
 const root = fromFileUrl(new URL("..", import.meta.url));
 const fixture = (p: string) => Deno.readFileSync(join(root, "tests/fixtures", p));
@@ -32,10 +33,6 @@ const bigZip = (() => {
   return zipOf(new TextEncoder().encode(text.repeat(170)));
 })();
 
-function assertSameColumns(actual: KlineColumns, expected: KlineColumns) {
-  for (const name of KLINE_COLUMNS) assertEquals(actual[name], expected[name], name);
-}
-
 Deno.test("jobs on two workers each come back with their own file's exact columns", async () => {
   await using pool = new ParsePool({ workers: 2 });
   const jobs = FIXTURES.map((p) => {
@@ -44,7 +41,7 @@ Deno.test("jobs on two workers each come back with their own file's exact column
   });
   for (const { csv, done } of jobs) {
     const got = await done;
-    assertSameColumns(got, parseKlineCsv(csv));
+    assertColumnsEqual(got, parseKlineCsv(csv));
     // One buffer of exactly n × 11 float64, transferred from the worker.
     assertEquals(got.openTime.buffer.byteLength, got.openTime.length * 8 * 11);
     for (const name of KLINE_COLUMNS) assert(got[name].buffer === got.openTime.buffer);
@@ -59,7 +56,7 @@ Deno.test("parseZipFile reads the zip in the worker; a missing file is NotFound"
     const path = join(dir, "BTCUSDT-1m-2024-01-01.zip");
     await Deno.writeFile(path, zipOf(csv, "BTCUSDT-1m-2024-01-01.csv"));
     await using pool = new ParsePool({ workers: 1 });
-    assertSameColumns(await pool.parseZipFile(path), parseKlineCsv(csv));
+    assertColumnsEqual(await pool.parseZipFile(path), parseKlineCsv(csv));
     await assertRejects(() => pool.parseZipFile(join(dir, "absent.zip")), Deno.errors.NotFound);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -120,7 +117,7 @@ Deno.test("abort: a queued job leaves the queue; a running job's late result is 
   await assertRejects(() => first, Error, "stop");
   await assertRejects(() => second, Error, "not needed");
   // The worker finishes the aborted job, drops it, then runs the next one correctly.
-  assertSameColumns(await third, parseKlineCsv(small));
+  assertColumnsEqual(await third, parseKlineCsv(small));
   // An already-aborted signal rejects at once with its reason and queues nothing.
   const done = AbortSignal.abort(new Error("before"));
   await assertRejects(() => pool.parseZipBytes(zipOf(small), { signal: done }), Error, "before");
@@ -150,7 +147,7 @@ Deno.test("transfer: true hands the zip's buffer to the worker (no copy)", async
   const outer = new Uint8Array(inner.length + 100);
   outer.set(inner, 50);
   const view = outer.subarray(50, 50 + inner.length);
-  assertSameColumns(await pool.parseZipBytes(view, { transfer: true }), parseKlineCsv(csv));
+  assertColumnsEqual(await pool.parseZipBytes(view, { transfer: true }), parseKlineCsv(csv));
   assertEquals(outer.byteLength, inner.length + 100);
 });
 

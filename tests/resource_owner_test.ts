@@ -11,28 +11,10 @@ import { delay } from "@std/async";
 import { existsSync } from "@std/fs";
 import { ClientClosedError } from "../src/errors.ts";
 import { DisposeError, ResourceOwner } from "../src/resource/mod.ts";
+import { nextTurn, watchUnhandled } from "./_helpers.ts";
 
 /** The guarantee under test: dispose settles within budget + ε. */
 const EPSILON_MS = 250;
-
-/** Lets the runtime report unhandled rejections: Deno fires the event within one timer turn. */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
-/** Records `unhandledrejection` events (and prevents them from failing the process). */
-function watchUnhandled(): { seen: unknown[] } & Disposable {
-  const seen: unknown[] = [];
-  const listener = (e: PromiseRejectionEvent) => {
-    e.preventDefault();
-    seen.push(e.reason);
-  };
-  globalThis.addEventListener("unhandledrejection", listener);
-  return {
-    seen,
-    [Symbol.dispose]: () => globalThis.removeEventListener("unhandledrejection", listener),
-  };
-}
 
 /** Disposes and returns the rejection (or undefined) plus the settle time. */
 async function timedDispose(owner: ResourceOwner): Promise<{ error: unknown; ms: number }> {

@@ -17,8 +17,9 @@ import {
   InvalidSymbolError,
   UnsupportedIntervalError,
 } from "../src/errors.ts";
-import { KLINE_COLUMNS, type KlineColumns, type Klines, SOURCE_CODES } from "../src/klines.ts";
+import { SOURCE_CODES } from "../src/klines.ts";
 import type { Interval, MarketType } from "../src/market.ts";
+import { assertColumnsEqual } from "./_helpers.ts";
 
 const NOW = Date.UTC(2024, 2, 1, 12, 30, 30); // 2024-03-01T12:30:30Z
 const DAY = Date.UTC(2024, 1, 10);
@@ -33,13 +34,6 @@ function client(replica: Replica, market: MarketType, extra: Partial<RestDataCli
   });
 }
 
-function assertSameRows(k: Klines, truth: KlineColumns, label: string): void {
-  assertEquals(k.length, truth.openTime.length, `${label}: row count`);
-  for (const name of KLINE_COLUMNS) {
-    assertEquals(Array.from(k[name]), Array.from(truth[name]), `${label}: column ${name}`);
-  }
-}
-
 const klinesLog = (replica: Replica) => replica.requests.filter((e) => e.route === "klines");
 
 Deno.test("a day by REST equals the replica's truth row for row (spot, um, cm)", async () => {
@@ -51,7 +45,7 @@ Deno.test("a day by REST equals the replica's truth row for row (spot, um, cm)",
     const k = await rest.fetchKlines(q);
     const truth = replica.klines({ marketType: market, ...q });
     assertEquals(truth.openTime.length, 1440);
-    assertSameRows(k, truth, market);
+    assertColumnsEqual(k, truth, market);
     assertEquals(k.gaps, []);
     assertEquals(k.lastIsOpen, false);
     assertEquals([k.symbol, k.interval, k.marketType], [symbol, "1m", market]);
@@ -70,7 +64,7 @@ Deno.test("hourly and daily intervals, unaligned bounds: half-open on open time"
   for (const interval of ["1h", "1d"] as const) {
     const k = await rest.fetchKlines({ symbol: "ETHUSD_PERP", interval, start, end });
     const truth = replica.klines({ marketType: "cm", symbol: "ETHUSD_PERP", interval, start, end });
-    assertSameRows(k, truth, interval);
+    assertColumnsEqual(k, truth, interval);
     assertGreater(k.length, 0);
     assert(k.openTime[0] >= start && k.openTime[k.length - 1] < end);
     // A start between two candles is not a gap: gaps begin at the first whole candle.
@@ -94,7 +88,7 @@ Deno.test("a range needing 44 pages: exact rows, every window fetched once", asy
       progress.push(p.done);
     },
   });
-  assertSameRows(
+  assertColumnsEqual(
     k,
     replica.klines({ marketType: "spot", symbol: "ETHUSDT", interval: "1m", start, end }),
     "30 days",
@@ -128,7 +122,7 @@ Deno.test("COIN-M: windows of at most 200 days, each exact (the replica refuses 
     end: "2022-06-01",
   };
   const k = await rest.fetchKlines(q);
-  assertSameRows(k, replica.klines({ marketType: "cm", ...q }), "cm 1d");
+  assertColumnsEqual(k, replica.klines({ marketType: "cm", ...q }), "cm 1d");
   assertEquals(k.length, 516);
   assertEquals(k.gaps, []);
   const windows = klinesLog(replica).map((e) => {
@@ -159,7 +153,7 @@ Deno.test("gaps: before listing, and a 1M range in calendar months", async () =>
     start: "2024-01-01",
     end: "2024-03-01",
   });
-  assertSameRows(
+  assertColumnsEqual(
     m,
     replica.klines({
       marketType: "um",
@@ -187,7 +181,7 @@ Deno.test("the open candle: excluded by default (no gap), included and flagged o
   assertEquals(closed.lastIsOpen, false);
   assertEquals(closed.gaps, []);
   assert(closed.closeTime[11] < NOW);
-  assertSameRows(closed, replica.klines({ marketType: "spot", ...q }), "closed");
+  assertColumnsEqual(closed, replica.klines({ marketType: "spot", ...q }), "closed");
 
   const live = await rest.fetchKlines({ ...q, includeOpenCandle: true });
   assertEquals(live.length, 13);

@@ -19,8 +19,9 @@ import {
   NetworkError,
   RequestTimeoutError,
 } from "../src/errors.ts";
-import { KLINE_COLUMNS, type Klines } from "../src/klines.ts";
+import type { Klines } from "../src/klines.ts";
 import type { MarketType } from "../src/market.ts";
+import { assertColumnsEqual } from "./_helpers.ts";
 
 const NOW = Date.UTC(2024, 2, 1, 12, 30, 30);
 const START = Date.UTC(2024, 0, 1);
@@ -47,8 +48,7 @@ const spotPages = (pages: number) => ({
 
 function assertTruth(replica: Replica, k: Klines, q: ReturnType<typeof spotPages>): void {
   const truth = replica.klines({ marketType: "spot", ...q });
-  assertEquals(k.length, truth.openTime.length);
-  for (const name of KLINE_COLUMNS) assertEquals(Array.from(k[name]), Array.from(truth[name]));
+  assertColumnsEqual(k, truth);
   assertEquals(k.gaps, []);
 }
 

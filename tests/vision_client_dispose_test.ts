@@ -20,8 +20,8 @@ import { VisionDataClient, type VisionDataClientOptions } from "../src/vision/cl
 import { HttpSession } from "../src/http/session.ts";
 import { DisposeError } from "../src/resource/dispose_error.ts";
 import { ClientClosedError } from "../src/errors.ts";
-import { KLINE_COLUMNS } from "../src/klines.ts";
 import { toEpochMs } from "../src/time.ts";
+import { assertColumnsEqual } from "./_helpers.ts";
 
 const EPSILON_MS = 250;
 const NOW = "2024-04-10T00:00:00Z";
@@ -300,7 +300,7 @@ Deno.test("a download that finishes within grace is not aborted", async () => {
     if (fetchError) throw fetchError;
     assert(k);
     const truth = replica.klines({ marketType: "spot", ...DAY });
-    for (const c of KLINE_COLUMNS) assertEquals(k[c], truth[c]);
+    assertColumnsEqual(k, truth);
     assertEquals(client.lastDisposeReport?.drainedInGrace, true);
   });
 });

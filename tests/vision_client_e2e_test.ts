@@ -6,10 +6,11 @@
 import { assert, assertEquals, assertGreater, assertRejects } from "@std/assert";
 import { type MountedFixture, type Replica, startReplica } from "../testing/mod.ts";
 import { VisionDataClient } from "../src/vision/client.ts";
-import { findGaps, KLINE_COLUMNS, type KlineColumns, type Klines } from "../src/klines.ts";
+import { findGaps, KLINE_COLUMNS, type Klines } from "../src/klines.ts";
 import type { Interval, MarketType } from "../src/market.ts";
 import { type TimeRange, toEpochMs } from "../src/time.ts";
 import { InvalidRangeError, InvalidSymbolError, UnsupportedIntervalError } from "../src/errors.ts";
+import { assertColumnsEqual } from "./_helpers.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url);
 const readFixture = (path: string) => Deno.readFileSync(new URL(path, FIXTURES));
@@ -28,11 +29,6 @@ function parseCsvRows(bytes: Uint8Array): number[][] {
 
 function rowsOf(k: Klines): number[][] {
   return k.toRecords().map((r) => KLINE_COLUMNS.map((c) => r[c]));
-}
-
-function assertMatchesTruth(k: Klines, truth: KlineColumns): void {
-  assertEquals(k.length, truth.openTime.length, "row count");
-  for (const name of KLINE_COLUMNS) assertEquals(k[name], truth[name], `column ${name}`);
 }
 
 function assertSortedUnique(k: Klines): void {
@@ -176,7 +172,7 @@ Deno.test("3-month range: monthly for whole months, daily edges, missing month â
     start,
     end: lastPublished,
   });
-  assertMatchesTruth(k, truth);
+  assertColumnsEqual(k, truth);
   assertSortedUnique(k);
   assertEquals(k.openTime[0], toEpochMs("2024-01-10T06:00:00Z"));
   // Only today (not published yet) is missing, up to "now".
@@ -195,7 +191,7 @@ Deno.test("range starting before listing: gap up to listing, rows equal truth", 
   const range = { start: toEpochMs("2017-09-27"), end: toEpochMs("2017-10-03T12:00:00Z") };
   const k = await c.fetchKlines({ symbol: "ADABTC", interval: "1h", ...range });
   const truth = replica.klines({ marketType: "spot", symbol: "ADABTC", interval: "1h", ...range });
-  assertMatchesTruth(k, truth);
+  assertColumnsEqual(k, truth);
   assertEquals(k.gaps, findGaps(truth.openTime, "1h", range));
   assertEquals(gapsText(k.gaps)[0], "2017-09-27T00:00:00.000Z..2017-10-01T00:00:00.000Z");
   const statuses = archiveRequests(replica).map((r) => `${r.file.slice(10, 20)} ${r.status}`);
@@ -215,7 +211,7 @@ Deno.test("preferMonthly false: daily files only; monthly-only 1M uses monthly f
   const reqs = archiveRequests(replica);
   assertEquals(reqs.length, 29);
   assert(reqs.every((r) => !r.monthly && r.status === 200));
-  assertMatchesTruth(
+  assertColumnsEqual(
     k,
     replica.klines({ marketType: "um", symbol: "BTCUSDT", interval: "4h", ...range }),
   );
@@ -235,7 +231,7 @@ Deno.test("preferMonthly false: daily files only; monthly-only 1M uses monthly f
     interval: "1M",
     ...monthRange,
   });
-  assertMatchesTruth(m, mTruth);
+  assertColumnsEqual(m, mTruth);
   assertEquals(m.length, 3);
   assertEquals(m.gaps, []);
 });

@@ -8,7 +8,7 @@ import { existsSync } from "@std/fs";
 import { createHash } from "node:crypto";
 import { createZip, type FaultRule, type Replica, startReplica } from "../testing/mod.ts";
 import { VisionDataClient, type VisionDataClientOptions } from "../src/vision/client.ts";
-import { findGaps, KLINE_COLUMNS, type Klines } from "../src/klines.ts";
+import { findGaps, type Klines } from "../src/klines.ts";
 import { toEpochMs } from "../src/time.ts";
 import {
   ArchiveError,
@@ -17,6 +17,7 @@ import {
   NetworkError,
   RequestTimeoutError,
 } from "../src/errors.ts";
+import { assertColumnsEqual } from "./_helpers.ts";
 
 const NOW = "2024-04-10T00:00:00Z";
 // Two daily archives (1h): 2024-03-04 and 2024-03-05.
@@ -31,6 +32,25 @@ interface Outcome {
   tempDirDuring?: string;
 }
 
+/** A spot client on `replica`'s clock: short stall timeouts, 3 attempts, fast retries. */
+function clientFor(
+  replica: Replica,
+  options: Partial<VisionDataClientOptions> = {},
+): VisionDataClient {
+  return new VisionDataClient({
+    marketType: "spot",
+    baseUrl: replica.visionUrl,
+    now: () => replica.now(),
+    parseWorkers: 1,
+    headersTimeoutMs: 100,
+    idleTimeoutMs: 100,
+    maxAttempts: 3,
+    retryMinTimeoutMs: 1,
+    retryMaxTimeoutMs: 5,
+    ...options,
+  });
+}
+
 /**
  * Runs one fetch with `faults` on a fresh replica and client, disposes both, and checks
  * the client left no temp dir behind.
@@ -41,19 +61,7 @@ async function run(
   check: (o: Outcome) => void | Promise<void>,
 ): Promise<void> {
   await using replica = await startReplica({ now: NOW, faults });
-  const client = new VisionDataClient({
-    marketType: "spot",
-    baseUrl: replica.visionUrl,
-    now: () => replica.now(),
-    parseWorkers: 1,
-    headersTimeoutMs: 100,
-    idleTimeoutMs: 100,
-    maxAttempts: 3,
-    retryMinTimeoutMs: 1,
-    retryMaxTimeoutMs: 5,
-    concurrency: 2,
-    ...options,
-  });
+  const client = clientFor(replica, { concurrency: 2, ...options });
   const outcome: Outcome = { replica };
   try {
     outcome.result = await client.fetchKlines(QUERY);
@@ -80,8 +88,7 @@ function assertTruth(o: Outcome, range = RANGE): void {
   if (o.error) throw o.error;
   const k = o.result!;
   const truth = o.replica.klines({ marketType: "spot", ...QUERY, ...range });
-  assertEquals(k.length, truth.openTime.length);
-  for (const c of KLINE_COLUMNS) assertEquals(k[c], truth[c], c);
+  assertColumnsEqual(k, truth);
   assertEquals(k.gaps, findGaps(truth.openTime, "1h", RANGE));
 }
 
@@ -184,7 +191,7 @@ Deno.test("404 (zip or checksum) and 403 are absent files: exact gaps, not error
         end: day2.start,
       });
       assertEquals(k.length, 24);
-      for (const c of KLINE_COLUMNS) assertEquals(k[c], truth[c], c);
+      assertColumnsEqual(k, truth);
       assertEquals(k.gaps, [day2]);
       // Absent means absent: no retries.
       assertEquals(zipRequests(o.replica).length, 1);
@@ -247,17 +254,7 @@ Deno.test("randomized fault mix over many runs: correct result or a typed error,
       afterBytes: 50,
     }));
     await using replica = await startReplica({ now: NOW, faults, seed });
-    await using client = new VisionDataClient({
-      marketType: "spot",
-      baseUrl: replica.visionUrl,
-      now: () => replica.now(),
-      parseWorkers: 1,
-      headersTimeoutMs: 100,
-      idleTimeoutMs: 100,
-      maxAttempts: 3,
-      retryMinTimeoutMs: 1,
-      retryMaxTimeoutMs: 5,
-    });
+    await using client = clientFor(replica);
     const range = { start: toEpochMs("2024-03-01"), end: toEpochMs("2024-03-11") };
     try {
       const k = await client.fetchKlines({ ...QUERY, ...range });

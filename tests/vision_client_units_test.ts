@@ -7,7 +7,7 @@ import {
   klineArchivePath,
   klineArchiveUrl,
 } from "../src/vision/paths.ts";
-import { runWorkerLoop } from "../src/vision/_worker_loop.ts";
+import { runWorkerLoop } from "../src/_worker_loop.ts";
 
 Deno.test("paths: spot/um/cm layout, 1M as 1mo, base URL slash tolerant", () => {
   assertEquals(

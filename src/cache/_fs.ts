@@ -1,6 +1,6 @@
 /**
  * Small filesystem helpers for the cache: bounded-concurrency mapping, tolerant directory
- * listing, positional reads.
+ * listing and removal, positional reads.
  *
  * @module
  */
@@ -66,4 +66,23 @@ export async function readAt(
     got += n;
   }
   return buf.subarray(0, got);
+}
+
+/**
+ * Removes a file, ignoring "not found"; returns whether it removed something.
+ *
+ * @example
+ * ```ts
+ * import { removeIfExists } from "./_fs.ts";
+ * await removeIfExists("/no/such/file"); // false
+ * ```
+ */
+export async function removeIfExists(path: string): Promise<boolean> {
+  try {
+    await Deno.remove(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
 }

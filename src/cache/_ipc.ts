@@ -21,42 +21,26 @@ import {
 // catches every burst error up to 32 bits (what bad sectors and torn writes look like); it
 // is not tamper-proof, which a local cache does not need.
 import { crc32 } from "node:zlib";
-import { allocateColumns, type KlineColumn, type KlineColumns } from "../klines.ts";
+import { toInt64 } from "../_float64.ts";
+import { EXPORT_COLUMNS, type ExportKind } from "../columns.ts";
+import { allocateColumns, type KlineColumns } from "../klines.ts";
 import { FlatBuffer } from "./_flatbuffers.ts";
 
-/** How a column is stored on disk. */
-export type ColumnStorage = "float64" | "timestamp_ms" | "int64";
-
-/** One stored column: its Arrow name, its {@linkcode KlineColumns} key, its storage. */
-export interface StoredColumn {
-  /** Arrow field name (Binance CSV header name). */
-  readonly name: string;
-  /** The in-memory column. */
-  readonly column: KlineColumn;
-  /** Arrow type. */
-  readonly storage: ColumnStorage;
-}
-
 /**
- * The fixed schema, in Binance CSV order. Times are Arrow `Timestamp(ms, "UTC")` and the
- * trade count `Int64` so Polars/pyarrow see datetimes and integers; the reader converts
- * them to float64 in place (int64 and float64 are both 8 bytes), keeping reads zero-copy.
- * That pass costs ~2 ns a value (~3.4 ms for a year of 1m, ~15% of a warm read): the price
- * of files that Polars/pyarrow read as datetimes and integers without casts.
+ * The fixed schema is {@linkcode EXPORT_COLUMNS}, in Binance CSV order. Times are Arrow
+ * `Timestamp(ms, "UTC")` and the trade count `Int64` so Polars/pyarrow see datetimes and
+ * integers; the reader converts them to float64 in place (int64 and float64 are both 8
+ * bytes), keeping reads zero-copy. That pass costs ~2 ns a value (~3.4 ms for a year of 1m,
+ * ~15% of a warm read): the price of files that Polars/pyarrow read without casts.
  */
-export const SCHEMA: readonly StoredColumn[] = [
-  { name: "open_time", column: "openTime", storage: "timestamp_ms" },
-  { name: "open", column: "open", storage: "float64" },
-  { name: "high", column: "high", storage: "float64" },
-  { name: "low", column: "low", storage: "float64" },
-  { name: "close", column: "close", storage: "float64" },
-  { name: "volume", column: "volume", storage: "float64" },
-  { name: "close_time", column: "closeTime", storage: "timestamp_ms" },
-  { name: "quote_volume", column: "quoteVolume", storage: "float64" },
-  { name: "count", column: "trades", storage: "int64" },
-  { name: "taker_buy_volume", column: "takerBuyBaseVolume", storage: "float64" },
-  { name: "taker_buy_quote_volume", column: "takerBuyQuoteVolume", storage: "float64" },
-];
+const SCHEMA = EXPORT_COLUMNS;
+
+/** The storage names in corruption messages. */
+const STORAGE: Record<ExportKind, string> = {
+  float: "float64",
+  int: "int64",
+  time: "timestamp_ms",
+};
 
 /** Format version written to `vision-data.version`; readers reject any other. */
 export const FORMAT_VERSION = "1";
@@ -105,18 +89,6 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/** Safe-integer float64s → int64 (the caller validated them). */
-function toInt64(src: Float64Array): BigInt64Array {
-  const out = new BigInt64Array(src.length);
-  const words = new Uint32Array(out.buffer);
-  for (let i = 0, j = 0; i < src.length; i++, j += 2) {
-    const hi = Math.floor(src[i] / TWO_32);
-    words[j] = src[i] - hi * TWO_32;
-    words[j + 1] = hi; // two's complement via Uint32 wrap-around
-  }
-  return out;
-}
-
 /** In place: the int64 words at `f`'s bytes become the same values as float64. */
 function int64ToFloat64InPlace(f: Float64Array): void {
   const u32 = new Uint32Array(f.buffer, f.byteOffset, f.length * 2);
@@ -125,9 +97,9 @@ function int64ToFloat64InPlace(f: Float64Array): void {
   for (let i = 0, j = 0; i < f.length; i++, j += 2) f[i] = i32[j + 1] * TWO_32 + u32[j];
 }
 
-function arrowType(storage: ColumnStorage): Float64 | Int64 | TimestampMillisecond {
-  if (storage === "float64") return new Float64();
-  if (storage === "int64") return new Int64();
+function arrowType(kind: ExportKind): Float64 | Int64 | TimestampMillisecond {
+  if (kind === "float") return new Float64();
+  if (kind === "int") return new Int64();
   return new TimestampMillisecond("UTC");
 }
 
@@ -138,7 +110,7 @@ function arrowType(storage: ColumnStorage): Float64 | Int64 | TimestampMilliseco
 export function encodeKlineFile(identity: FileIdentity, columns: KlineColumns): Uint8Array {
   const rows = columns.openTime.length;
   const stored = SCHEMA.map((s) =>
-    s.storage === "float64" ? columns[s.column] : toInt64(columns[s.column])
+    s.kind === "float" ? columns[s.field] : toInt64(columns[s.field])
   );
   let crc = 0;
   for (const a of stored) crc = crc32(bytesOf(a), crc);
@@ -151,7 +123,7 @@ export function encodeKlineFile(identity: FileIdentity, columns: KlineColumns): 
     [META.interval, identity.interval],
     [META.day, identity.day],
   ]);
-  const fields = SCHEMA.map((s) => new Field(s.name, arrowType(s.storage), false));
+  const fields = SCHEMA.map((s) => new Field(s.name, arrowType(s.kind), false));
   const schema = new Schema(fields, metadata);
   const children = SCHEMA.map((_, i) =>
     makeData({ type: fields[i].type, length: rows, nullCount: 0, data: stored[i] } as never)
@@ -230,14 +202,14 @@ function checkSchema(fb: FlatBuffer, schema: number): void {
     const typeType = fb.u8(f, FIELD_TYPE_TYPE);
     const type = fb.table(f, FIELD_TYPE);
     const ok = fb.field(f, FIELD_DICTIONARY) === 0 && type !== 0 && (
-      want.storage === "float64"
+      want.kind === "float"
         ? typeType === TYPE_FLOAT && fb.i16(type, 0) === PRECISION_DOUBLE
-        : want.storage === "int64"
+        : want.kind === "int"
         ? typeType === TYPE_INT && fb.i32(type, 0) === 64 && fb.u8(type, 1) === 1
         : typeType === TYPE_TIMESTAMP && fb.i16(type, 0) === UNIT_MILLISECOND &&
           fb.string(type, 1) === "UTC"
     );
-    if (!ok) throw new CorruptFileError(`field ${want.name} is not ${want.storage}`);
+    if (!ok) throw new CorruptFileError(`field ${want.name} is not ${STORAGE[want.kind]}`);
   }
 }
 
@@ -375,8 +347,8 @@ function decode(bytes: Uint8Array): DecodedKlineFile {
       bytesOf(col).set(bytes.subarray(starts[i], starts[i] + size));
       copiedColumns++;
     }
-    if (SCHEMA[i].storage !== "float64") int64ToFloat64InPlace(col);
-    columns[SCHEMA[i].column] = col;
+    if (SCHEMA[i].kind !== "float") int64ToFloat64InPlace(col);
+    columns[SCHEMA[i].field] = col;
   }
   return { columns, rows, identity, copiedColumns };
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "@std/path";
+import { TEMP_INFIX } from "../_atomic_file.ts";
 import { InvalidRangeError, UnsupportedIntervalError } from "../errors.ts";
 import {
   ALL_INTERVALS,
@@ -116,6 +117,19 @@ export function parseFileName(
   } catch {
     return null;
   }
+}
+
+/**
+ * Whether a file name is a cache write's temp file (`*.arrow.tmp-*`, see `writeFileAtomic`).
+ *
+ * @example
+ * ```ts
+ * import { isTempName } from "./key.ts";
+ * isTempName("BTCUSDT-1m-2024-01-01.arrow.tmp-42-x1y2"); // true
+ * ```
+ */
+export function isTempName(name: string): boolean {
+  return name.includes(".arrow" + TEMP_INFIX);
 }
 
 /** Every `YYYY-MM-DD` from `startDay` to `endDay`, both included. */

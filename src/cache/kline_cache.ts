@@ -15,8 +15,9 @@ import {
   visionIntervalName,
 } from "../market.ts";
 import { DAY_MS, type TimeRange, utcDay } from "../time.ts";
-import { isTempName, removeIfExists, writeFileAtomic } from "./_atomic.ts";
-import { mapPool, readAt, readDirSafe } from "./_fs.ts";
+import { lowerBound } from "../_float64.ts";
+import { writeAll, writeFileAtomic } from "../_atomic_file.ts";
+import { mapPool, readAt, readDirSafe, removeIfExists } from "./_fs.ts";
 import {
   CorruptFileError,
   decodeFooterSummary,
@@ -30,6 +31,7 @@ import {
   type CacheKey,
   daysBetween,
   dayStartOf,
+  isTempName,
   keyPath,
   marketDir,
   normalizeCacheKey,
@@ -291,11 +293,12 @@ export class KlineCache {
     const k = normalizeCacheKey(key);
     validateColumns(k.day, columns);
     const bytes = encodeKlineFile(identityOf(k), columns);
-    await writeFileAtomic(keyPath(this.dir, k), bytes, {
-      signal: options.signal,
-      onProgress: options.onProgress,
-      fsync: this.#fsync,
-    });
+    const { signal, onProgress } = options;
+    await writeFileAtomic(
+      keyPath(this.dir, k),
+      (file) => writeAll(file, bytes, { signal, onProgress, chunkSize: 1 << 20 }),
+      { signal, fsync: this.#fsync, createDir: true },
+    );
   }
 
   /**
@@ -706,18 +709,6 @@ async function footerRows(file: Deno.FsFile, size: number): Promise<number | nul
     if (err instanceof CorruptFileError) return null;
     throw err;
   }
-}
-
-/** First index `i` with `a[i] >= x` in an ascending array. */
-function lowerBound(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import { normalizeSymbol } from "../market.ts";
-import { parseCommandArgs, parseDateArg, parseIntArg, str } from "./_args.ts";
+import { parseCommandArgs, parseDateArg, parseIntArg, str, UsageError } from "./_args.ts";
 import { type Command, type CommandContext, ExitCode } from "./_command.ts";
 import { formatMs } from "./_io.ts";
 
@@ -23,6 +23,11 @@ Options:
   --symbols A,B       listed symbols (known ones keep their markets and listing dates;
                       others are listed on spot and um from 2020-01-01, *_PERP on cm)
                                   [default: BTCUSDT, ETHUSDT, ADABTC, BTCUSD_PERP, ETHUSD_PERP]
+  --weight-limit L    REST request weight per window: N for every market, or
+                      spot=N,um=N,cm=N                  [default: spot=6000,um=2400,cm=2400]
+  --weight-window-ms N  length of the sliding rate-limit window         [default: 60000]
+  --lag-daily-ms N    publication lag of daily files after the day ends [default: 21600000]
+  --lag-monthly-ms N  publication lag of monthly files                  [default: 259200000]
   --help, -h          this text
 `;
 
@@ -30,6 +35,10 @@ const OPTIONS = {
   port: { type: "string" },
   now: { type: "string" },
   symbols: { type: "string" },
+  "weight-limit": { type: "string" },
+  "weight-window-ms": { type: "string" },
+  "lag-daily-ms": { type: "string" },
+  "lag-monthly-ms": { type: "string" },
 } as const;
 
 async function run(args: string[], { io, signal }: CommandContext): Promise<number> {
@@ -44,8 +53,20 @@ async function run(args: string[], { io, signal }: CommandContext): Promise<numb
   const forward = ["--port", String(port)];
   if (now !== undefined) forward.push("--now", String(parseDateArg("now", now)));
   if (symbols?.length) forward.push("--symbols", symbols.join(","));
+  for (const name of ["weight-window-ms", "lag-daily-ms", "lag-monthly-ms"] as const) {
+    const v = str(values, name);
+    if (v !== undefined) forward.push(`--${name}`, String(parseIntArg(name, v, 0, 2 ** 31)));
+  }
+  const weightLimit = str(values, "weight-limit");
+  if (weightLimit !== undefined) forward.push("--weight-limit", weightLimit);
   // The replica's own entry point prints the URLs and disposes on abort; we only validate.
-  const { serveReplica } = await import("../../testing/serve.ts");
+  const { parseServeArgs, serveReplica } = await import("../../testing/serve.ts");
+  try {
+    parseServeArgs(forward);
+  } catch (err) {
+    // The replica's parser names the bad value; a bad flag is a usage error (exit 2).
+    throw new UsageError(err instanceof Error ? err.message.split("\n")[0] : String(err));
+  }
   let stoppedAt = 0;
   signal.addEventListener("abort", () => stoppedAt = performance.now(), { once: true });
   await serveReplica(forward, { signal, print: (line) => io.stdout(line + "\n") });

@@ -15,8 +15,9 @@ import {
   type Vector,
 } from "apache-arrow";
 import type { KlineColumns } from "../klines.ts";
-import { writeAll, writeFileAtomic } from "./_atomic.ts";
-import { EXPORT_COLUMNS, toBigInt64 } from "./_columns.ts";
+import { writeAll, writeFileAtomic } from "../_atomic_file.ts";
+import { toInt64 } from "../_float64.ts";
+import { EXPORT_COLUMNS } from "../columns.ts";
 
 /** Options for {@linkcode writeArrow}. */
 export interface ArrowOptions {
@@ -40,10 +41,10 @@ export function klinesToArrowTable(columns: KlineColumns): Table {
     if (col.kind === "float") {
       vectors[col.name] = makeVector(makeData({ type: new Float64(), data: values }));
     } else if (col.kind === "int") {
-      vectors[col.name] = makeVector(makeData({ type: new Int64(), data: toBigInt64(values) }));
+      vectors[col.name] = makeVector(makeData({ type: new Int64(), data: toInt64(values) }));
     } else {
       const type = new TimestampMillisecond("UTC");
-      vectors[col.name] = makeVector(makeData({ type, data: toBigInt64(values) }));
+      vectors[col.name] = makeVector(makeData({ type, data: toInt64(values) }));
     }
   }
   return new Table(vectors);
@@ -65,5 +66,8 @@ export function writeArrow(
   options: ArrowOptions = {},
 ): Promise<number> {
   const bytes = tableToIPC(klinesToArrowTable(columns), "file");
-  return writeFileAtomic(path, (file) => writeAll(file, bytes), options.signal);
+  return writeFileAtomic(path, (file) => writeAll(file, bytes), {
+    signal: options.signal,
+    hidden: true,
+  });
 }

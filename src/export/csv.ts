@@ -6,8 +6,8 @@
  * @module
  */
 import type { KlineColumns } from "../klines.ts";
-import { writeAll, writeFileAtomic } from "./_atomic.ts";
-import { EXPORT_COLUMNS, rowCount } from "./_columns.ts";
+import { writeAll, writeFileAtomic } from "../_atomic_file.ts";
+import { EXPORT_COLUMNS } from "../columns.ts";
 
 /** The CSV header line (without the newline). */
 export const CSV_HEADER: string = EXPORT_COLUMNS.map((c) => c.name).join(",");
@@ -60,7 +60,7 @@ export function* csvChunks(
 ): Generator<string> {
   const chunkRows = Math.max(1, options.chunkRows ?? 8192);
   const cols = EXPORT_COLUMNS.map((c) => columns[c.field]);
-  const n = rowCount(columns);
+  const n = columns.openTime.length;
   yield CSV_HEADER + "\n";
   for (let start = 0; start < n; start += chunkRows) {
     const end = Math.min(n, start + chunkRows);
@@ -96,5 +96,5 @@ export function writeCsv(
       signal?.throwIfAborted();
       await writeAll(file, encoder.encode(chunk));
     }
-  }, signal);
+  }, { signal, hidden: true });
 }

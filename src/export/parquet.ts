@@ -8,8 +8,9 @@
  */
 import { ByteWriter, parquetWrite } from "hyparquet-writer";
 import type { KlineColumns } from "../klines.ts";
-import { writeAll, writeFileAtomic } from "./_atomic.ts";
-import { EXPORT_COLUMNS, toBigInt64 } from "./_columns.ts";
+import { writeAll, writeFileAtomic } from "../_atomic_file.ts";
+import { toInt64 } from "../_float64.ts";
+import { EXPORT_COLUMNS } from "../columns.ts";
 
 /** Options for {@linkcode writeParquet}. */
 export interface ParquetOptions {
@@ -86,10 +87,10 @@ export function writeParquet(
       columnData: EXPORT_COLUMNS.map((col) => ({
         name: col.name,
         // TIMESTAMP columns convert numbers themselves; a bare INT64 column wants bigints.
-        data: col.kind === "int" ? toBigInt64(columns[col.field]) : columns[col.field],
+        data: col.kind === "int" ? toInt64(columns[col.field]) : columns[col.field],
       })),
       rowGroupSize,
       createdBy: "vision-data",
     });
-  }, signal);
+  }, { signal, hidden: true });
 }

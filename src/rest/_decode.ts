@@ -7,10 +7,9 @@
  */
 import { MalformedResponseError } from "../errors.ts";
 import { allocateColumns, KLINE_COLUMNS, type KlineColumns } from "../klines.ts";
-
 // Spot switched its archive timestamps to µs; REST answers ms unless asked otherwise,
 // but normalise by magnitude anyway so a µs answer can never poison a result.
-const MICROS_THRESHOLD = 1e15;
+import { decimalAt, MICROS_THRESHOLD, POW10 } from "../_decimal.ts";
 
 /**
  * Decodes a parsed klines response body into columns (in the server's order: the caller
@@ -77,10 +76,6 @@ const ZERO = 0x30;
 const NINE = 0x39;
 const FIELDS = 12; // 11 numeric + "ignore"
 const NUMERIC = KLINE_COLUMNS.length;
-/** Every 10^k with k ≤ 22 is an exact double. */
-const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
-const latin1 = new TextDecoder("latin1");
-const DECIMAL = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 
 /**
  * Decodes a klines response body straight from its bytes: one pass, no `JSON.parse`
@@ -198,9 +193,8 @@ function scanRow(bytes: Uint8Array, i: number, rows: Float64Array, base: number)
       } else {
         // Long mantissas (µs timestamps), exponents, or something to reject.
         while (i < end && bytes[i] !== QUOTE && bytes[i] !== COMMA && bytes[i] !== RBRACKET) i++;
-        const text = latin1.decode(bytes.subarray(start, i));
-        if (!DECIMAL.test(text)) return -1;
-        value = Number(text);
+        value = decimalAt(bytes, start, i);
+        if (Number.isNaN(value)) return -1;
       }
       if (value >= MICROS_THRESHOLD && (f === 0 || f === 6)) value = Math.floor(value / 1000);
       rows[base + f] = value;

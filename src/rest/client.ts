@@ -27,7 +27,7 @@ import { resolveRange, type TimeInput, type TimeRange } from "../time.ts";
 import { decodeKlineBody } from "./_decode.ts";
 import { type RestErrorContext, restErrorFor } from "./_errors.ts";
 import { type PageWindow, planPages } from "./_pagination.ts";
-import { runWorkers } from "./_pool.ts";
+import { runWorkerLoop } from "../_worker_loop.ts";
 import { WeightBudget } from "./_weight_budget.ts";
 import { closeSymbolMatches, type ExchangeInfo, parseExchangeInfo } from "./exchange_info.ts";
 
@@ -293,12 +293,16 @@ export class RestDataClient implements AsyncDisposable {
       start: range.start,
       end: range.end,
     });
-    await runWorkers(pages, { concurrency: this.#concurrency, signal }, async (page, sig) => {
-      const columns = await this.#fetchPage(symbol, interval, page, sig);
-      const sources = new Uint8Array(columns.openTime.length).fill(REST_SOURCE);
-      parts[page.index] = new Klines({ ...meta, columns, sources });
-      this.#stats.pages++;
-      options.onProgress?.({ done: ++done, total: pages.length });
+    await runWorkerLoop(pages, {
+      concurrency: this.#concurrency,
+      signal,
+      handle: async (page, sig) => {
+        const columns = await this.#fetchPage(symbol, interval, page, sig);
+        const sources = new Uint8Array(columns.openTime.length).fill(REST_SOURCE);
+        parts[page.index] = new Klines({ ...meta, columns, sources });
+        this.#stats.pages++;
+        options.onProgress?.({ done: ++done, total: pages.length });
+      },
     });
     const all = Klines.merge(parts.filter(Boolean), meta).between(range.start, range.end);
     // The open candle (close time ≥ now) is unfinished: its values still change.

@@ -1,12 +1,13 @@
 /**
- * One archive: `.CHECKSUM` and zip requested together, the zip streamed to a temp file
- * while hashed, verified, parsed in the pool, and the temp file removed.
+ * One archive: `.CHECKSUM` and zip requested together, the zip streamed — hashed on the
+ * way — into one buffer when it is small (up to {@linkcode IN_MEMORY_MAX_BYTES}) or else
+ * into a temp file, verified, parsed in the pool, and any temp file removed.
  *
  * @module
  */
 import { join } from "@std/path";
 import { getLogger } from "@logtape/logtape";
-import { ArchiveError, ChecksumMismatchError, HttpStatusError } from "../errors.ts";
+import { ArchiveError, ChecksumMismatchError, HttpStatusError, NetworkError } from "../errors.ts";
 import { isTransientError, retryTransient } from "../http/fetch.ts";
 import type { HttpSession } from "../http/session.ts";
 import type { KlineColumns } from "../klines.ts";
@@ -26,6 +27,14 @@ export interface DownloadContext {
   tempDir(): string;
   /** Parses a zip file into columns (the client's parse pool). */
   parse(path: string, file: string, signal: AbortSignal): Promise<KlineColumns>;
+  /** Parses zip bytes into columns, taking ownership of them (transferred to a worker). */
+  parseBytes(zip: Uint8Array, file: string, signal: AbortSignal): Promise<KlineColumns>;
+  /**
+   * Archives whose `Content-Length` is at most this many bytes are kept in memory and
+   * handed to the parser directly; larger ones (or of unknown length) stream to a temp
+   * file, so memory stays bounded for any archive size (see `IN_MEMORY_MAX_BYTES`).
+   */
+  inMemoryMaxBytes: number;
   /** Total attempts per archive (transient failures and checksum mismatches). */
   maxAttempts: number;
   /** First retry backoff, ms. */
@@ -48,6 +57,15 @@ export function isAbsent(err: unknown): err is HttpStatusError {
 class InvalidChecksumFileError extends ArchiveError {}
 
 let tempSeq = 0;
+
+/**
+ * The default for {@linkcode DownloadContext.inMemoryMaxBytes}: 16 MiB holds every 1m
+ * monthly and 1s daily archive (a few MB) — at most `concurrency` × 16 MiB in flight —
+ * while 1s monthly archives (~100 MB) go through a temp file. Measured on the 2-core bench
+ * machine: skipping the temp file made a cold year ~7 % faster from 12 monthly archives
+ * and ~17 % faster from 366 daily ones.
+ */
+export const IN_MEMORY_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
  * Downloads, verifies and parses the archive at `url` (retrying transient failures and
@@ -106,23 +124,27 @@ async function attemptArchive(
       if (isAbsent(err)) return { status: "absent", httpStatus: err.status };
       throw err;
     }
-    path = join(ctx.tempDir(), `${++tempSeq}-${fileName}.part`);
-    const hash = createSha256();
-    let bytes = 0;
-    {
-      using file = await Deno.open(path, { write: true, createNew: true });
-      await ctx.session.readBody(res, {
-        signal,
-        onChunk: async (chunk) => {
-          hash.update(chunk);
-          bytes += chunk.length;
-          await writeAll(file, chunk);
-        },
-      });
+    // Created with the first archive whatever its size: where large archives spill, and
+    // its lifecycle (removed on dispose) does not depend on what was fetched.
+    const tempDir = ctx.tempDir();
+    const length = inMemoryLength(res, ctx.inMemoryMaxBytes);
+    const file = csvNameOf(fileName);
+    let columns: KlineColumns;
+    let bytes: number;
+    if (length !== undefined) {
+      // Small enough to hold: no temp file write and re-read, and the worker is handed
+      // the buffer itself (transferred, not copied).
+      const zip = await readToMemory(ctx, res, url, length, signal);
+      verify(url, expected, zip.digest);
+      bytes = length;
+      columns = await ctx.parseBytes(zip.bytes, file, signal);
+    } else {
+      path = join(tempDir, `${++tempSeq}-${fileName}.part`);
+      const written = await readToFile(ctx, res, path, signal);
+      verify(url, expected, written.digest);
+      bytes = written.bytes;
+      columns = await ctx.parse(path, file, signal);
     }
-    const actual = hash.digestHex();
-    if (actual !== expected) throw new ChecksumMismatchError(url, expected, actual);
-    const columns = await ctx.parse(path, csvNameOf(fileName), signal);
     return { status: "ok", columns, bytes };
   } finally {
     local.abort();
@@ -166,6 +188,72 @@ async function fetchChecksum(
     at += c.length;
   }
   return new TextDecoder().decode(all);
+}
+
+function verify(url: string, expected: string, actual: string): void {
+  if (actual !== expected) throw new ChecksumMismatchError(url, expected, actual);
+}
+
+/**
+ * The body's length when it is declared, not content-encoded (the declared length would
+ * then be the encoded one) and at most `max` bytes; otherwise `undefined` (use a file).
+ */
+function inMemoryLength(res: Response, max: number): number | undefined {
+  const encoding = res.headers.get("content-encoding");
+  if (encoding !== null && encoding.trim().toLowerCase() !== "identity") return undefined;
+  const text = res.headers.get("content-length")?.trim();
+  if (text === undefined || !/^\d{1,15}$/.test(text)) return undefined;
+  const length = Number(text);
+  return length <= max ? length : undefined;
+}
+
+/** Streams the body into one buffer of its declared length, hashing as it goes. */
+async function readToMemory(
+  ctx: DownloadContext,
+  res: Response,
+  url: string,
+  length: number,
+  signal: AbortSignal,
+): Promise<{ bytes: Uint8Array; digest: string }> {
+  const hash = createSha256();
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  const wrongLength = (got: string) =>
+    new NetworkError(url, "body", {
+      cause: new Error(`body of ${got} bytes, Content-Length says ${length}`),
+    });
+  await ctx.session.readBody(res, {
+    signal,
+    onChunk: (chunk) => {
+      if (at + chunk.length > length) throw wrongLength(`more than ${length}`);
+      hash.update(chunk);
+      bytes.set(chunk, at);
+      at += chunk.length;
+    },
+  });
+  if (at !== length) throw wrongLength(String(at));
+  return { bytes, digest: hash.digestHex() };
+}
+
+/** Streams the body into a new file at `path`, hashing as it goes (memory stays bounded). */
+async function readToFile(
+  ctx: DownloadContext,
+  res: Response,
+  path: string,
+  signal: AbortSignal,
+): Promise<{ bytes: number; digest: string }> {
+  const hash = createSha256();
+  let bytes = 0;
+  using file = await Deno.open(path, { write: true, createNew: true });
+  await ctx.session.readBody(res, {
+    signal,
+    onChunk: async (chunk) => {
+      hash.update(chunk);
+      bytes += chunk.length;
+      await writeAll(file, chunk);
+    },
+  });
+  return { bytes, digest: hash.digestHex() };
 }
 
 async function writeAll(file: Deno.FsFile, chunk: Uint8Array): Promise<void> {

@@ -9,6 +9,16 @@ export type WorkerRequest =
   & { id: number; file: string }
   & ({ kind: "path"; path: string } | { kind: "bytes"; zip: Uint8Array });
 
+/**
+ * Not a job: parse a small synthetic CSV so the hot loop is optimized before the first
+ * real file arrives. The worker sends no reply.
+ */
+export interface WarmUpRequest {
+  kind: "warm";
+  /** Synthetic rows to parse. */
+  rows: number;
+}
+
 /** A serialized error (rebuilt as the right class on the main side). */
 export interface WorkerError {
   name: string;

@@ -9,14 +9,20 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import { runParseJob } from "./_parse_job.ts";
-import type { WorkerReply, WorkerRequest } from "./_parse_protocol.ts";
+import { runParseJob, warmUpParser } from "./_parse_job.ts";
+import type { WarmUpRequest, WorkerReply, WorkerRequest } from "./_parse_protocol.ts";
 
-self.onmessage = (e: MessageEvent<WorkerRequest>) => {
-  const { id } = e.data;
+self.onmessage = (e: MessageEvent<WorkerRequest | WarmUpRequest>) => {
+  const request = e.data;
+  if (request.kind === "warm") {
+    warmUpParser(request.rows);
+    return;
+  }
+  const { id } = request;
   let reply: WorkerReply;
   try {
-    const columns = runParseJob(e.data);
+    // The zip was transferred or copied here: this worker owns it.
+    const columns = runParseJob(request, { ownsZip: true });
     const buffer = columns.openTime.buffer as ArrayBuffer;
     reply = { id, ok: true, rows: columns.openTime.length, buffer };
     self.postMessage(reply, [buffer]);

@@ -7,15 +7,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { HttpSession } from "../http/session.ts";
-import {
-  allocateColumns,
-  findGaps,
-  KLINE_COLUMNS,
-  type KlineColumns,
-  Klines,
-  type KlinesMeta,
-  SOURCE_CODES,
-} from "../klines.ts";
+import type { Klines, KlinesMeta } from "../klines.ts";
 import {
   assertIntervalSupported,
   type Interval,
@@ -36,8 +28,10 @@ import {
   type TimeInput,
   type TimeRange,
 } from "../time.ts";
-import { downloadArchive } from "./_download.ts";
-import { runWorkerLoop } from "./_worker_loop.ts";
+import { downloadArchive, IN_MEMORY_MAX_BYTES } from "./_download.ts";
+import { runWorkerLoop } from "../_worker_loop.ts";
+import { PartAssembler } from "./_assemble.ts";
+import { releaseBuffer } from "./_parse_job.ts";
 import { ParsePool } from "./parse_pool.ts";
 import { DEFAULT_VISION_BASE_URL, klineArchiveFileName, klineArchiveUrl } from "./paths.ts";
 
@@ -271,11 +265,16 @@ export class VisionDataClient implements AsyncDisposable {
       tempDir: () => this.#ensureTempDir(),
       parse: (path: string, file: string, sig: AbortSignal) =>
         this.#ensurePool(sig).parseZipFile(path, { file, signal: sig }),
+      parseBytes: (zip: Uint8Array, file: string, sig: AbortSignal) =>
+        this.#ensurePool(sig).parseZipBytes(zip, { file, signal: sig, transfer: true }),
+      inMemoryMaxBytes: IN_MEMORY_MAX_BYTES,
       maxAttempts: this.#options.maxAttempts ?? 4,
       retryMinTimeoutMs: this.#options.retryMinTimeoutMs ?? 250,
       retryMaxTimeoutMs: this.#options.retryMaxTimeoutMs ?? 5000,
     };
-    const parts: Klines[] = [];
+    const gapRange = { start: alignUp(range.start, interval), end: range.end };
+    // Parts are copied into place as they arrive, while the workers parse the next ones.
+    const assembler = new PartAssembler({ meta, range, gapRange });
     const progress: FetchProgress = { done: 0, total: plan.length, bytes: 0 };
     await runWorkerLoop<ArchivePeriod>(plan, {
       concurrency: this.concurrency,
@@ -289,7 +288,9 @@ export class VisionDataClient implements AsyncDisposable {
           : await downloadArchive(ctx, url, fileName, sig);
         if (out.status === "ok") {
           progress.bytes += out.bytes;
-          parts.push(toKlines(out.columns, meta, range));
+          // Once copied into place, the part's buffer (fresh from the parser, ours alone)
+          // is freed at once rather than at the next GC: it bounds the fetch's peak RSS.
+          if (assembler.add(out.columns)) releaseBuffer(out.columns.openTime);
         } else if (period.kind === "monthly" && !monthlyOnly) {
           // Usually the month is not published yet: its days are.
           const days = daysOf(period).filter((d) => d.start < range.end && d.end > range.start);
@@ -310,8 +311,7 @@ export class VisionDataClient implements AsyncDisposable {
         options.onProgress?.({ ...progress });
       },
     });
-    const gapRange = { start: alignUp(range.start, interval), end: range.end };
-    return mergeParts(parts, meta, gapRange);
+    return assembler.finish();
   }
 
   #ensureSession(signal: AbortSignal): HttpSession {
@@ -388,59 +388,6 @@ function positiveInt(name: string, value: number): number {
     throw new RangeError(`${name} must be a positive integer, got ${value}`);
   }
   return value;
-}
-
-/** Rows with open time in `[range.start, range.end)` as a Vision-sourced part. */
-function toKlines(columns: KlineColumns, meta: KlinesMeta, range: TimeRange): Klines {
-  const ot = columns.openTime;
-  let keep = 0;
-  for (let i = 0; i < ot.length; i++) if (ot[i] >= range.start && ot[i] < range.end) keep++;
-  let cols = columns;
-  if (keep !== ot.length) {
-    cols = {} as KlineColumns;
-    const idx = new Uint32Array(keep);
-    for (let i = 0, j = 0; i < ot.length; i++) {
-      if (ot[i] >= range.start && ot[i] < range.end) idx[j++] = i;
-    }
-    for (const [name, src] of Object.entries(columns) as [keyof KlineColumns, Float64Array][]) {
-      const dst = new Float64Array(keep);
-      for (let j = 0; j < keep; j++) dst[j] = src[idx[j]];
-      cols[name] = dst;
-    }
-  }
-  return new Klines({ ...meta, columns: cols, sources: new Uint8Array(keep).fill(VISION_CODE) });
-}
-
-const VISION_CODE = SOURCE_CODES.indexOf("vision");
-
-/**
- * `Klines.merge` for archive parts. Parts cover disjoint periods, so once ordered by
- * first open time they are nearly always already sorted and unique: then one allocation
- * and a block copy per column suffice. Anything else goes through `Klines.merge`.
- */
-function mergeParts(parts: Klines[], meta: KlinesMeta, gapRange: TimeRange): Klines {
-  const nonEmpty = parts.filter((p) => p.length > 0).sort((a, b) => a.openTime[0] - b.openTime[0]);
-  let n = 0;
-  let last = -Infinity;
-  for (const p of nonEmpty) {
-    const ot = p.openTime;
-    if (!(ot[0] > last)) return Klines.merge(parts, meta, gapRange);
-    for (let i = 1; i < ot.length; i++) {
-      if (!(ot[i] > ot[i - 1])) return Klines.merge(parts, meta, gapRange);
-    }
-    last = ot[ot.length - 1];
-    n += p.length;
-  }
-  const columns = allocateColumns(n);
-  const sources = new Uint8Array(n);
-  let at = 0;
-  for (const p of nonEmpty) {
-    for (const name of KLINE_COLUMNS) columns[name].set(p[name], at);
-    sources.fill(VISION_CODE, at, at + p.length);
-    at += p.length;
-  }
-  const gaps = findGaps(columns.openTime, meta.interval, gapRange);
-  return new Klines({ ...meta, columns, sources, gaps });
 }
 
 const WEEK_MS = 7 * 86_400_000;

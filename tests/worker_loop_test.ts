@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects } from "@std/assert";
-import { runLimited } from "../src/_manager_tasks.ts";
+import { runLimited } from "../src/_worker_loop.ts";
 
 /** A job that settles only when told to (or rejects with its signal's reason). */
 function controllable() {

@@ -83,3 +83,28 @@ export async function runWorkerLoop<T>(
   if (failure !== undefined && !signal.aborted) throw failure.error;
   signal.throwIfAborted();
 }
+
+/**
+ * Runs `jobs` with at most `limit` at once and returns their results in order; the first
+ * failure aborts the rest (see {@linkcode runWorkerLoop}).
+ *
+ * @example
+ * ```ts ignore
+ * const [a, b] = await runLimited([async () => 1, async () => 2], 2, signal);
+ * ```
+ */
+export async function runLimited<R>(
+  jobs: readonly ((signal: AbortSignal) => Promise<R>)[],
+  limit: number,
+  signal: AbortSignal,
+): Promise<R[]> {
+  const results = new Array<R>(jobs.length);
+  await runWorkerLoop(jobs.keys(), {
+    concurrency: limit,
+    signal,
+    handle: async (i, sig) => {
+      results[i] = await jobs[i](sig);
+    },
+  });
+  return results;
+}

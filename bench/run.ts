@@ -1,0 +1,349 @@
+/**
+ * Every bench in one run, printed as ONE markdown table: each figure next to its baseline
+ * measured in the same run, and the ratio. Progress goes to stderr, the table to stdout.
+ *
+ * ```sh
+ * deno task bench                 # everything (a few minutes)
+ * deno task bench --quick         # fewer repetitions
+ * deno task bench --only vision   # one area (or several: --only vision,cache)
+ * ```
+ *
+ * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`.
+ *
+ * @module
+ */
+import { runDisposeBench } from "./dispose_bench.ts";
+import { runPipelineBench } from "./pipeline_bench.ts";
+import { runCacheBench } from "./cache_bench.ts";
+import { PYTHON_REFERENCE_MS, runVisionBench } from "./vision_bench.ts";
+import { runRestBench } from "./rest_bench.ts";
+import { runManagerBench } from "./manager_bench.ts";
+import { runReplicaBench } from "./replica_bench.ts";
+
+/** One line of the table. */
+export interface BenchRow {
+  /** The area (bench) it comes from. */
+  area: string;
+  /** What was measured. */
+  figure: string;
+  /** The measured value (median). */
+  value: string;
+  /** The baseline it is compared with, measured in the same run (or a fixed reference). */
+  baseline: string;
+  /** value / baseline, as the ratio that makes sense for the figure. */
+  ratio: string;
+  /** The target, when there is one. */
+  target: string;
+}
+
+/** Options for {@linkcode runAllBenches}. */
+export interface RunOptions {
+  /** Fewer repetitions everywhere. */
+  quick?: boolean;
+  /** Only these areas (default: all). */
+  only?: readonly string[];
+  /** Called as each area starts (progress). */
+  onArea?: (name: string) => void;
+}
+
+/** The areas, in the order they run. */
+export const AREAS = [
+  "vision",
+  "pipeline",
+  "cache",
+  "manager",
+  "rest",
+  "dispose",
+  "replica",
+] as const;
+
+const ms = (x: number) => `${fix(x)} ms`;
+const x = (r: number) => `×${fix(r, r < 0.1 ? 3 : 2)}`;
+const mrows = (r: number) => `${(r / 1e6).toFixed(2)} M rows/s`;
+const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+const pct = (f: number) => `${(f * 100).toFixed(1)} %`;
+
+function fix(v: number, digits = 1): string {
+  return Number.isFinite(v) ? String(Math.round(v * 10 ** digits) / 10 ** digits) : "n/a";
+}
+
+/**
+ * Runs the selected benches and returns the table's rows.
+ *
+ * @example
+ * ```ts ignore
+ * import { runAllBenches, formatTable } from "./run.ts";
+ * console.log(formatTable(await runAllBenches({ quick: true, only: ["dispose"] })));
+ * ```
+ */
+export async function runAllBenches(options: RunOptions = {}): Promise<BenchRow[]> {
+  const quick = options.quick ?? false;
+  const only = new Set(options.only ?? AREAS);
+  const rows: BenchRow[] = [];
+  const add = (
+    area: string,
+    figure: string,
+    value: string,
+    baseline = "",
+    ratio = "",
+    target = "",
+  ) => rows.push({ area, figure, value, baseline, ratio, target });
+
+  if (only.has("vision")) {
+    options.onArea?.("vision");
+    const v = await runVisionBench({ reps: quick ? 3 : 5, print: false });
+    const limit = `in-process pipeline limit ${ms(v.inProcessMs)}`;
+    const python = `Python workflow ${PYTHON_REFERENCE_MS} ms (reference)`;
+    add(
+      "vision",
+      `Cold year 1m (${v.rows} rows) from 12 monthly archives`,
+      `${ms(v.monthlyMs)} (${mrows(v.monthlyRowsPerSec)}; CPU ${ms(v.monthlyCpuMs)})`,
+      limit,
+      x(v.monthlyVsInProcess),
+      "≤ 750 ms",
+    );
+    const faster = (r: number) => `${x(r)} (${fix(1 / r, 1)}× faster)`;
+    add("vision", "… the same", ms(v.monthlyMs), python, faster(v.monthlyVsPython));
+    add(
+      "vision",
+      "Cold year 1m from 366 daily archives",
+      `${ms(v.dailyMs)} (${mrows(v.dailyRowsPerSec)}; CPU ${ms(v.dailyCpuMs)})`,
+      limit,
+      x(v.dailyVsInProcess),
+    );
+    add("vision", "… the same", ms(v.dailyMs), python, faster(v.dailyVsPython));
+    add(
+      "vision",
+      `Warm parse pool ×${v.workers}, the same 12 zips (SHA-256 on the main thread)`,
+      ms(v.poolMs),
+      limit,
+      x(v.poolMs / v.inProcessMs),
+    );
+    if (v.rss) {
+      add(
+        "vision",
+        "Peak RSS of a cold monthly year (fresh process, VmHWM): increase over the RSS before",
+        `+${mb(v.rss.peakBytes - v.rss.beforeBytes)} (peak ${mb(v.rss.peakBytes)})`,
+        `final columns ${mb(v.rss.columnsBytes)}`,
+        `${x(v.rss.increaseOverColumns)} (peak ${x(v.rss.peakOverColumns)})`,
+        "≤ 3×",
+      );
+    }
+    add(
+      "vision",
+      "VisionDataClient dispose during a stalled download (grace 50 ms)",
+      ms(v.disposeStalledMs),
+      `budget ${ms(v.disposeBudgetMs)}`,
+      x(v.disposeStalledMs / v.disposeBudgetMs),
+      "≤ budget + ε",
+    );
+  }
+
+  if (only.has("pipeline")) {
+    options.onArea?.("pipeline");
+    const p = await runPipelineBench({ reps: quick ? 3 : 5, print: false });
+    const base = p.inflateMs + p.sha256Ms;
+    add(
+      "pipeline",
+      `parseKlineCsv, 1 thread (${p.rows} rows, ${mb(p.csvBytes)} CSV)`,
+      `${ms(p.parseMs)} (${mrows(p.parseRowsPerSec)})`,
+      `inflateRawSync of the same year ${ms(p.inflateMs)}`,
+      x(p.parseMs / p.inflateMs),
+    );
+    add(
+      "pipeline",
+      "In-process pipeline: SHA-256 + inflate + CRC-32 + parse, 1 thread",
+      `${ms(p.inProcessMs)} (${mrows(p.inProcessRowsPerSec)})`,
+      `inflate + SHA-256 alone ${ms(base)}`,
+      x(p.inProcessVsBaselines),
+    );
+    add(
+      "pipeline",
+      `ParsePool ×${p.workers}, warm`,
+      `${ms(p.poolNMs)} (${mrows(p.poolNRowsPerSec)})`,
+      `in-process ${ms(p.inProcessMs)}`,
+      `${x(p.poolNMs / p.inProcessMs)} (speed-up ${x(p.poolNSpeedup)})`,
+    );
+    add(
+      "pipeline",
+      `ParsePool ×${p.workers}, cold (start-up included)`,
+      ms(p.poolColdMs),
+      `warm pool ${ms(p.poolNMs)}`,
+      x(p.poolColdMs / p.poolNMs),
+    );
+    add("pipeline", "Worker start-up (warmUp → first answer)", ms(p.workerStartupMs));
+    add(
+      "pipeline",
+      "Zip reader (inflate + CRC-32), 12 monthly zips",
+      ms(p.handReaderMs),
+      `@zip.js/zip.js ${ms(p.zipJsMs)}`,
+      x(p.handReaderMs / p.zipJsMs),
+    );
+  }
+
+  if (only.has("cache")) {
+    options.onArea?.("cache");
+    const c = await runCacheBench({ reps: quick ? 3 : 7, print: false });
+    const raw = `Deno.readFile of the same ${c.days} files ${ms(c.rawReadMs)}`;
+    add(
+      "cache",
+      `Warm year from the cache: readRange (${c.rows} rows, ${mb(c.bytes)})`,
+      `${ms(c.readRangeMs)} (${mrows(c.readRangeRowsPerSec)})`,
+      raw,
+      x(c.readRangeRatio),
+    );
+    add(
+      "cache",
+      "… readDays (verify + zero-copy views, no concatenation)",
+      `${ms(c.readDaysMs)} (${mrows(c.readDaysRowsPerSec)})`,
+      raw,
+      x(c.readDaysRatio),
+    );
+  }
+
+  if (only.has("manager")) {
+    options.onArea?.("manager");
+    const m = await runManagerBench({ reps: quick ? 3 : 5, print: false });
+    add(
+      "manager",
+      `Warm year via DataSourceManager.getData (${m.warmYearManager.rows} rows)`,
+      `${ms(m.warmYearManager.ms)} (${mrows(m.warmYearManager.rowsPerSec)})`,
+      `KlineCache.readRange of the same year ${ms(m.warmYearCacheOnly.ms)}`,
+      x(m.warmOverheadRatio),
+    );
+    add(
+      "manager",
+      "Cold year via Vision, writing the cache (one run)",
+      ms(m.coldYearVision.ms),
+      `warm year ${ms(m.warmYearManager.ms)}`,
+      x(m.coldVsWarm),
+    );
+    add(
+      "manager",
+      `Cold AUTO, last 30 days (${m.coldMonthAuto.vision} Vision + ${m.coldMonthAuto.rest} REST rows)`,
+      ms(m.coldMonthAuto.ms),
+    );
+  }
+
+  if (only.has("rest")) {
+    options.onArea?.("rest");
+    const r = await runRestBench({ reps: quick ? 3 : 5, print: false });
+    for (const f of [r.spot, r.um]) {
+      add(
+        "rest",
+        `REST 30 days of 1m, ${f.market} (${f.pages} pages): pages/s`,
+        `${fix(f.pagesPerSec)} pages/s (${ms(f.ms)})`,
+        `raw fetches, 4 at a time ${ms(f.rawParallelMs)}`,
+        x(f.costVsRawParallel),
+      );
+      add(
+        "rest",
+        `… budget-wait share (${f.market}, real weight limits)`,
+        pct(f.budgetWaitShare),
+        `raw sequential fetches ${ms(f.rawSequentialMs)}`,
+        `speed-up ${x(f.speedupVsRawSequential)}`,
+      );
+    }
+    const p = r.paced;
+    add(
+      "rest",
+      `REST paced under ${p.limit} weight / ${p.windowMs} ms (${p.pages} pages), 429s: ` +
+        `${p.rateLimited}`,
+      `${ms(p.ms)} (budget wait ${pct(p.budgetWaitShare)})`,
+      `least time the budget allows ${ms(p.budgetMinMs)}`,
+      x(p.vsBudgetMin),
+      "0 × 429",
+    );
+  }
+
+  if (only.has("dispose")) {
+    options.onArea?.("dispose");
+    const d = await runDisposeBench(
+      quick ? { hungStepRuns: 5, managerRuns: 3 } : {},
+    );
+    for (const row of d) {
+      add(
+        "dispose",
+        `Dispose settle: ${row.case}`,
+        `${ms(row.medianMs)} (max ${ms(row.maxMs)})`,
+        `bare timer of the budget, ${ms(row.baselineMs)} (budget ${ms(row.budgetMs)})`,
+        `×${fix(row.ratio, 3)}`,
+        "≤ budget + ε",
+      );
+    }
+  }
+
+  if (only.has("replica")) {
+    options.onArea?.("replica");
+    const rr = await runReplicaBench({ requests: quick ? 200 : 400, print: false });
+    const [hello, bytes] = rr;
+    for (const row of rr.slice(2)) {
+      const zip = row.baseline === "static bytes MB/s";
+      add(
+        "replica",
+        `Replica: ${row.name}`,
+        zip ? `${fix(row.mbPerSec)} MB/s` : `${fix(row.reqPerSec, 0)} req/s`,
+        zip
+          ? `Deno.serve static bytes ${fix(bytes.mbPerSec)} MB/s`
+          : `Deno.serve "hello" ${fix(hello.reqPerSec, 0)} req/s`,
+        x(row.ratio),
+      );
+    }
+  }
+  return rows;
+}
+
+/** The rows as one markdown table. */
+export function formatTable(rows: readonly BenchRow[]): string {
+  const head = ["area", "figure", "value (median)", "baseline (same run)", "ratio", "target"];
+  const esc = (s: string) => s.replaceAll("|", "\\|");
+  const lines = [
+    `| ${head.join(" | ")} |`,
+    `| ${head.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) =>
+      `| ${[r.area, r.figure, r.value, r.baseline, r.ratio, r.target].map(esc).join(" | ")} |`
+    ),
+  ];
+  return lines.join("\n");
+}
+
+function parseArgs(args: readonly string[]): { quick: boolean; only?: string[] } {
+  let quick = false;
+  let only: string[] | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split(/=(.*)/s, 2);
+    if (flag === "--quick") quick = true;
+    else if (flag === "--only") {
+      const value = inline ?? args[++i];
+      if (!value) throw new TypeError("--only needs an area name");
+      only = value.split(",").map((s) => s.trim()).filter(Boolean);
+      const unknown = only.filter((a) => !(AREAS as readonly string[]).includes(a));
+      if (unknown.length > 0) {
+        throw new TypeError(`unknown area ${unknown.join(", ")}; areas: ${AREAS.join(", ")}`);
+      }
+    } else throw new TypeError(`unknown flag ${args[i]}; use --quick, --only NAME`);
+  }
+  return { quick, only };
+}
+
+if (import.meta.main) {
+  const { quick, only } = parseArgs(Deno.args);
+  const load0 = Deno.loadavg();
+  const t0 = performance.now();
+  const rows = await runAllBenches({
+    quick,
+    only,
+    onArea: (name) => console.error(`running ${name} bench…`),
+  });
+  const load1 = Deno.loadavg();
+  const cpus = navigator.hardwareConcurrency;
+  const fmtLoad = (l: number[]) => l.map((v) => v.toFixed(2)).join(" ");
+  console.log(
+    `vision-data benches — Deno ${Deno.version.deno}, ${Deno.build.os}/${Deno.build.arch}, ` +
+      `${cpus} CPUs, ${quick ? "quick" : "full"} run of ${
+        ((performance.now() - t0) / 1000).toFixed(0)
+      } s; load average (1/5/15 min) ${fmtLoad(load0)} at start, ${fmtLoad(load1)} at end. ` +
+      "Times are medians; every baseline was measured in the same run.\n",
+  );
+  console.log(formatTable(rows));
+}
