@@ -11,7 +11,9 @@
  * @example
  * ```ts
  * import { VisionDataError } from "@vision-data/client";
- * try { /* ... *\/ } catch (e) { if (e instanceof VisionDataError) console.error(e.message); }
+ * function report(e: unknown): void {
+ *   if (e instanceof VisionDataError) console.error(e.name, e.message);
+ * }
  * ```
  */
 export class VisionDataError extends Error {

@@ -46,7 +46,7 @@ const DAY_PATTERN = /^\d{4}-\d\d-\d\d$/;
  *
  * @example
  * ```ts
- * import { dayStartOf } from "@vision-data/client";
+ * import { dayStartOf } from "./key.ts";
  * dayStartOf("1970-01-02"); // 86400000
  * ```
  */
