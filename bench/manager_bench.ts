@@ -2,8 +2,12 @@
  * DataSourceManager bench, against a replica in a child process (`testing/serve.ts`):
  *
  * - (a) a cold `AUTO` fetch of the last 30 days of 1m (daily archives + REST for today);
- * - (b) filling the cache: a cold year of 1m through Vision (monthly archives), then the
- *   warm read of that year through `getData`, next to the cache layer alone
+ * - filling the cache: a cold year of 1m through Vision (12 monthly archives) with a fresh
+ *   cache, next to its two parts measured in the same rounds — the same year through a bare
+ *   `VisionDataClient`, and `KlineCache.write` of its 366 days (4 at a time, as the manager)
+ *   into a fresh directory. The replica's archives are generated once before timing (the
+ *   replica builds a zip on first request; that is the replica's time, not the client's);
+ * - (b) the warm read of that year through `getData`, next to the cache layer alone
  *   (`KlineCache.readRange` over the same year) measured in the same run: the ratio is what
  *   the manager adds on top of its cache (planning, per-day lookups, merge).
  *
@@ -13,12 +17,14 @@
  */
 import { startReplicaProcess } from "./_replica_process.ts";
 import { KlineCache } from "../src/cache/mod.ts";
-import { DataSource } from "../src/klines.ts";
+import { DataSource, type Klines } from "../src/klines.ts";
 import { DataSourceManager } from "../src/manager.ts";
+import { utcDay } from "../src/time.ts";
+import { VisionDataClient } from "../src/vision/client.ts";
 
 /** Options for {@linkcode runManagerBench}. */
 export interface ManagerBenchOptions {
-  /** Timed repetitions of the warm reads (the median is reported). @default {5} */
+  /** Timed rounds of the cold year and of the warm reads (medians are reported). @default {5} */
   reps?: number;
   /** Print the figures. @default {true} */
   print?: boolean;
@@ -38,8 +44,16 @@ export interface BenchFigure {
 export interface ManagerBenchResult {
   /** (a) Cold AUTO fetch of 30 days of 1m (Vision daily files + REST). */
   coldMonthAuto: BenchFigure & { vision: number; rest: number };
-  /** Cold year of 1m through Vision, cache writes included (the fill for the warm read). */
+  /** Cold year of 1m through Vision, cache writes included (median of `reps` rounds). */
   coldYearVision: BenchFigure & { cacheWrites: number };
+  /** Baseline: the same year through a bare `VisionDataClient` (same rounds). */
+  coldYearVisionOnly: BenchFigure;
+  /** Baseline: `KlineCache.write` of the year's days, 4 at a time, fresh dir (same rounds). */
+  cacheWritesOnlyMs: number;
+  /** `coldYearVision.ms / (coldYearVisionOnly.ms + cacheWritesOnlyMs)` (1 = no overhead). */
+  coldOverParts: number;
+  /** The target: `1.5 × coldYearVisionOnly.ms + cacheWritesOnlyMs`. */
+  coldTargetMs: number;
   /** (b) Warm year of 1m through `getData` (every day a cache hit). */
   warmYearManager: BenchFigure;
   /** Baseline: `KlineCache.readRange` of the same year (read + verify + one concatenation). */
@@ -58,6 +72,12 @@ function figure(ms: number, rows: number): BenchFigure {
   return { ms: Math.round(ms), rows, rowsPerSec: Math.round(rows / (ms / 1000)) };
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
 async function medianMs(reps: number, fn: () => Promise<number>): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
@@ -65,8 +85,23 @@ async function medianMs(reps: number, fn: () => Promise<number>): Promise<number
     await fn();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1];
+  return median(times);
+}
+
+/** Writes every day of `k` to a fresh cache in `dir`, `concurrency` at a time. */
+async function writeDays(dir: string, k: Klines, concurrency: number): Promise<number> {
+  const cache = new KlineCache({ dir });
+  const days: number[] = [];
+  for (let t = YEAR.start; t < YEAR.end; t += DAY_MS) days.push(t);
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < days.length) {
+      const t = days[next++];
+      const key = { marketType: "spot" as const, symbol: "BTCUSDT", interval: "1m" as const };
+      await cache.write({ ...key, day: utcDay(t) }, k.between(t, t + DAY_MS).columns);
+    }
+  }));
+  return days.length;
 }
 
 /**
@@ -82,13 +117,17 @@ async function medianMs(reps: number, fn: () => Promise<number>): Promise<number
 export async function runManagerBench(
   options: ManagerBenchOptions = {},
 ): Promise<ManagerBenchResult> {
-  const reps = options.reps ?? 5;
+  const reps = Math.max(1, options.reps ?? 5);
   const replica = await startReplicaProcess({ now: NOW, symbols: ["BTCUSDT"] });
-  const cacheDir = await Deno.makeTempDir({ prefix: "vision-data-manager-bench-" });
+  const dirs: string[] = [];
+  const tempDir = async () => {
+    dirs.push(await Deno.makeTempDir({ prefix: "vision-data-manager-bench-" }));
+    return dirs[dirs.length - 1];
+  };
+  let cacheDir = "";
   const now = Date.parse(NOW);
   const base = {
     marketType: "spot" as const,
-    cacheDir,
     visionUrl: replica.visionUrl,
     restUrl: replica.restUrl,
     now: () => now,
@@ -107,20 +146,58 @@ export async function runManagerBench(
       coldMonthAuto = { ...figure(ms, k.length), vision: k.length - rest, rest };
     }
 
-    // Fill: a cold year through Vision, writing every day to the cache.
-    let coldYearVision: ManagerBenchResult["coldYearVision"];
+    // The replica builds each zip on its first request (~2.4 s for the 12 monthly zips of
+    // a year here): build them now, untimed, so the rounds time the client, not the replica.
     {
-      await using manager = new DataSourceManager(base);
-      t0 = performance.now();
-      const k = await manager.getData({ ...q, ...YEAR, enforceSource: DataSource.VISION });
-      const ms = performance.now() - t0;
-      coldYearVision = { ...figure(ms, k.length), cacheWrites: manager.getCacheStats().writes };
+      await using client = new VisionDataClient({ marketType: "spot", baseUrl: replica.visionUrl });
+      await client.fetchKlines({ ...q, ...YEAR });
     }
 
-    // (b) Warm year through the manager vs the cache layer alone, interleaved in one run.
+    // Cold year via the manager vs its parts, one of each per round: a bare Vision fetch of
+    // the same year, and the cache writes of its days alone.
+    const manager: number[] = [];
+    const visionOnly: number[] = [];
+    const writesOnly: number[] = [];
     let rows = 0;
+    let cacheWrites = 0;
+    for (let i = 0; i < reps; i++) {
+      t0 = performance.now();
+      let k: Klines;
+      {
+        await using client = new VisionDataClient({
+          marketType: "spot",
+          baseUrl: replica.visionUrl,
+        });
+        k = await client.fetchKlines({ ...q, ...YEAR });
+      }
+      visionOnly.push(performance.now() - t0);
+      // Every round writes into new directories, all removed at the end: on a file system
+      // without a journal (this VM's ext4), each file created soon after many deletions
+      // costs ext4 a scan of the recently deleted inodes, so deleting between rounds would
+      // slow the next round's writes.
+      const writeDir = await tempDir();
+      t0 = performance.now();
+      await writeDays(writeDir, k, 4);
+      writesOnly.push(performance.now() - t0);
+
+      // The last round's cache is the warm year below.
+      cacheDir = await tempDir();
+      t0 = performance.now();
+      {
+        await using m = new DataSourceManager({ ...base, cacheDir });
+        const got = await m.getData({ ...q, ...YEAR, enforceSource: DataSource.VISION });
+        rows = got.length;
+        cacheWrites = m.getCacheStats().writes;
+      }
+      manager.push(performance.now() - t0);
+    }
+    const coldYearVision = { ...figure(median(manager), rows), cacheWrites };
+    const coldYearVisionOnly = figure(median(visionOnly), rows);
+    const cacheWritesOnlyMs = Math.round(median(writesOnly));
+
+    // (b) Warm year through the manager vs the cache layer alone, interleaved in one run.
     const warmManager = await medianMs(reps, async () => {
-      await using manager = new DataSourceManager(base);
+      await using manager = new DataSourceManager({ ...base, cacheDir });
       const k = await manager.getData({ ...q, ...YEAR, enforceSource: DataSource.CACHE });
       if (k.gaps.length > 0) throw new Error(`warm read has gaps: ${JSON.stringify(k.gaps)}`);
       rows = k.length;
@@ -135,6 +212,12 @@ export async function runManagerBench(
     const result: ManagerBenchResult = {
       coldMonthAuto,
       coldYearVision,
+      coldYearVisionOnly,
+      cacheWritesOnlyMs,
+      coldOverParts: Math.round(
+        (coldYearVision.ms / (coldYearVisionOnly.ms + cacheWritesOnlyMs)) * 100,
+      ) / 100,
+      coldTargetMs: Math.round(1.5 * coldYearVisionOnly.ms + cacheWritesOnlyMs),
       warmYearManager: figure(warmManager, rows),
       warmYearCacheOnly: figure(warmCache, rows),
       warmOverheadRatio: Math.round((warmManager / warmCache) * 100) / 100,
@@ -152,6 +235,11 @@ export async function runManagerBench(
           f(coldYearVision)
         }; ${coldYearVision.cacheWrites} days cached`,
       );
+      console.log(
+        `    baseline Vision only:      ${f(coldYearVisionOnly)}; cache writes alone ` +
+          `${cacheWritesOnlyMs} ms; cold / (Vision + writes) = ${result.coldOverParts}; ` +
+          `target ≤ ${result.coldTargetMs} ms`,
+      );
       console.log(`(b) warm year via getData:     ${f(result.warmYearManager)}`);
       console.log(`    baseline readRange (cache): ${f(result.warmYearCacheOnly)}`);
       console.log(
@@ -160,7 +248,7 @@ export async function runManagerBench(
     }
     return result;
   } finally {
-    await Deno.remove(cacheDir, { recursive: true });
+    for (const dir of dirs) await Deno.remove(dir, { recursive: true });
     await replica.stop();
   }
 }

@@ -6,7 +6,15 @@
  * @module
  */
 import { UnsupportedIntervalError } from "./errors.ts";
-import { DataSource, findGaps, type Klines, mergeRanges, SOURCE_CODES } from "./klines.ts";
+import {
+  DataSource,
+  findGaps,
+  type KlineColumns,
+  type Klines,
+  mergeRanges,
+  SOURCE_CODES,
+} from "./klines.ts";
+import { lowerBound } from "./_float64.ts";
 import {
   assertIntervalSupported,
   type Interval,
@@ -244,6 +252,62 @@ export function daysToCache(rows: Klines, options: DaysToCacheOptions): CacheDay
     }
   }
   return out;
+}
+
+/** A cache day and its rows `[lo, hi)` in some columns. */
+export interface DayRows extends CacheDay {
+  /** First row of the day. */
+  lo: number;
+  /** One past the last row of the day. */
+  hi: number;
+}
+
+/** Options for {@linkcode completeDaysOf}. */
+export interface CompleteDaysOptions {
+  /** The interval. */
+  interval: Interval;
+  /** "Now", epoch ms. */
+  now: number;
+  /** The span asked of the source in full; only days inside it count. */
+  span: TimeRange;
+}
+
+/**
+ * The days of one archive's rows that can be cached before the fetch is over: closed days
+ * ({@linkcode isClosedDay}) inside `span` that hold every candle of the day, exactly on
+ * the interval's grid. Such a day is complete whatever else the fetch returns (no other
+ * source is asked for a span an archive covered), so {@linkcode daysToCache} would pick
+ * it from the merged rows too; writing it early only moves the write forward. Listing
+ * days and anything irregular are left to {@linkcode daysToCache}, as is every row of an
+ * archive whose open times are not strictly increasing.
+ */
+export function completeDaysOf(columns: KlineColumns, options: CompleteDaysOptions): DayRows[] {
+  const { interval, now, span } = options;
+  const { openTime, closeTime } = columns;
+  const out: DayRows[] = [];
+  const n = openTime.length;
+  if (!isCacheable(interval) || n === 0) return out;
+  for (let i = 1; i < n; i++) if (!(openTime[i] > openTime[i - 1])) return out;
+  const step = intervalMs(interval);
+  const full = DAY_MS / step;
+  const last = openTime[n - 1];
+  for (let t = Math.max(dayStart(span.start), dayStart(openTime[0])); t <= last; t += DAY_MS) {
+    const end = t + DAY_MS;
+    if (end > span.end) break;
+    if (t < span.start || !isClosedDay(t, interval, now)) continue;
+    const lo = lowerBound(openTime, t);
+    const hi = lo + full;
+    if (hi <= n && closeTime[hi - 1] < now && onGrid(openTime, lo, hi, t, step)) {
+      out.push({ day: utcDay(t), start: t, end, lo, hi });
+    }
+  }
+  return out;
+}
+
+/** Whether `openTime[lo + k]` is `t + k * step` for every row of `[lo, hi)`. */
+function onGrid(openTime: Float64Array, lo: number, hi: number, t: number, step: number): boolean {
+  for (let i = lo; i < hi; i++, t += step) if (openTime[i] !== t) return false;
+  return true;
 }
 
 function isListingDay(day: Klines, interval: Interval, end: number): boolean {

@@ -14,7 +14,15 @@ import {
   UnsupportedIntervalError,
   VisionDataError,
 } from "./errors.ts";
-import { DataSource, findGaps, Klines, type KlinesMeta, mergeRanges } from "./klines.ts";
+import {
+  DataSource,
+  findGaps,
+  KLINE_COLUMNS,
+  type KlineColumns,
+  Klines,
+  type KlinesMeta,
+  mergeRanges,
+} from "./klines.ts";
 import { type Interval, type MarketType, normalizeSymbol } from "./market.ts";
 import { ResourceOwner } from "./resource/owner.ts";
 import { RestDataClient, type RestDataClientOptions } from "./rest/client.ts";
@@ -28,6 +36,7 @@ import {
   candleRange,
   clipRanges,
   CODE,
+  completeDaysOf,
   daysToCache,
   isCacheable,
   splitForRetry,
@@ -36,6 +45,7 @@ import {
   visionHorizon,
 } from "./_manager_plan.ts";
 import { runLimited } from "./_worker_loop.ts";
+import { DayWriter } from "./_manager_writer.ts";
 
 const logger = getLogger(["vision-data", "manager"]);
 
@@ -170,7 +180,10 @@ export interface CacheStats {
  * interval before now, and the day has all its candles (`86400000 / interval` rows) — or it
  * is a listing day whose rows came from the archive and run without a hole to midnight.
  * A partial day, a day with a hole and the open candle are never cached, so a partial REST
- * answer can never overwrite a full day. `3d`, `1w` and `1M` are not cached.
+ * answer can never overwrite a full day. `3d`, `1w` and `1M` are not cached. A day whose
+ * archive holds all its candles is written as soon as that archive is parsed, while the
+ * others still download; every write of a call is settled (or aborted, leaving no partial
+ * file) before the call returns or rejects.
  *
  * The manager owns its clients (opened on first use) and releases them on dispose within
  * `disposeTimeoutMs` in total; calls in flight are aborted and reject with
@@ -292,9 +305,33 @@ export class DataSourceManager implements AsyncDisposable {
   }
 
   async #getData(req: Request): Promise<Klines> {
-    const { meta, range, allowed } = req;
+    const { meta, range } = req;
     if (range.start >= range.end) return Klines.empty(meta);
-    const cache = allowed.cache ? this.#cache : undefined;
+    const cache = req.allowed.cache ? this.#cache : undefined;
+    // Complete days are written while the rest is still fetched; the writes belong to this
+    // call: on any failure they are aborted (no partial file) and awaited before it rejects.
+    const writer = cache && new DayWriter({
+      cache,
+      meta,
+      concurrency: this.#concurrency,
+      signal: req.signal,
+      onWritten: () => this.#stats.writes++,
+      onFailed: () => this.#stats.errors++,
+    });
+    try {
+      return await this.#fetchAll(req, cache, writer);
+    } catch (err) {
+      await writer?.abort();
+      throw err;
+    }
+  }
+
+  async #fetchAll(
+    req: Request,
+    cache: KlineCache | undefined,
+    writer: DayWriter | undefined,
+  ): Promise<Klines> {
+    const { meta, range, allowed } = req;
     const parts: Klines[] = [];
     let missing: TimeRange[] = [range];
 
@@ -315,7 +352,7 @@ export class DataSourceManager implements AsyncDisposable {
     await runLimited<void>(
       [
         ...split.vision.map((span) => async (signal: AbortSignal) => {
-          const got = await this.#fromVision(req, span, signal, allowed.rest);
+          const got = await this.#fromVision(req, span, signal, allowed.rest, writer);
           remote.push(...got.parts);
           visionLacked.push(...got.lacked);
         }),
@@ -340,8 +377,9 @@ export class DataSourceManager implements AsyncDisposable {
       req.signal,
     );
 
-    if (cache && remote.length > 0) {
-      await this.#writeCache(cache, req, remote, [...split.vision, ...split.rest]);
+    if (writer) {
+      if (remote.length > 0) this.#writeRest(writer, req, remote, [...split.vision, ...split.rest]);
+      await writer.flush();
     }
     parts.push(...remote);
     return assemble(parts, meta, range);
@@ -391,6 +429,7 @@ export class DataSourceManager implements AsyncDisposable {
     span: TimeRange,
     signal: AbortSignal,
     failover: boolean,
+    writer: DayWriter | undefined,
   ): Promise<{ parts: Klines[]; lacked: TimeRange[] }> {
     const { meta } = req;
     try {
@@ -402,6 +441,7 @@ export class DataSourceManager implements AsyncDisposable {
         signal,
         onProgress: req.options.onProgress &&
           ((p) => req.options.onProgress!({ source: "vision", ...p })),
+        onArchive: writer && (({ columns }) => writeCompleteDays(writer, req, span, columns)),
       });
       const lacked = mergeRanges([...k.gaps, ...findGaps(k.openTime, meta.interval, span)]);
       return { parts: [tag(k.between(span.start, span.end), CODE.vision)], lacked };
@@ -420,7 +460,7 @@ export class DataSourceManager implements AsyncDisposable {
         return { parts: [], lacked: [span] };
       }
       const got = await runLimited(
-        units.map((u) => (sig: AbortSignal) => this.#fromVision(req, u, sig, failover)),
+        units.map((u) => (sig: AbortSignal) => this.#fromVision(req, u, sig, failover, writer)),
         this.#concurrency,
         signal,
       );
@@ -443,32 +483,14 @@ export class DataSourceManager implements AsyncDisposable {
     return tag(k, CODE.rest);
   }
 
-  async #writeCache(
-    cache: KlineCache,
-    req: Request,
-    remote: Klines[],
-    fetched: TimeRange[],
-  ): Promise<void> {
+  /** Schedules the cacheable days of the fetched rows that were not written early. */
+  #writeRest(writer: DayWriter, req: Request, remote: Klines[], fetched: TimeRange[]): void {
     const { meta, now } = req;
-    const all = Klines.merge(remote, meta);
-    const days = daysToCache(all, { interval: meta.interval, now, fetched });
-    await runLimited(
-      days.map((d) => async (signal: AbortSignal) => {
-        try {
-          await cache.write(cacheKey(meta, d.day), all.between(d.start, d.end).columns, {
-            signal,
-          });
-          this.#stats.writes++;
-        } catch (err) {
-          if (signal.aborted) throw err;
-          // The data is good; only the copy failed. The next call fetches the day again.
-          this.#stats.errors++;
-          logger.warn("Cache write failed for {day}: {error}", { day: d.day, error: err });
-        }
-      }),
-      this.#concurrency,
-      req.signal,
-    );
+    // Every source returns its rows sorted and de-duplicated: a lone part needs no merge.
+    const all = remote.length === 1 ? remote[0] : Klines.merge(remote, meta);
+    for (const d of daysToCache(all, { interval: meta.interval, now, fetched })) {
+      if (!writer.has(d.day)) writer.write(d.day, all.between(d.start, d.end).columns);
+    }
   }
 
   // Created on first use. While the manager is closing, in-flight calls may still open a
@@ -550,6 +572,28 @@ export interface FetchMarketDataOptions extends DataSourceManagerOptions, GetDat
 export async function fetchMarketData(options: FetchMarketDataOptions): Promise<Klines> {
   await using manager = new DataSourceManager(options);
   return await manager.getData(options);
+}
+
+/**
+ * Schedules the complete days of one parsed archive inside `span` (see `completeDaysOf`)
+ * as views of it; returns whether any was, i.e. whether the archive's columns must be kept.
+ */
+function writeCompleteDays(
+  writer: DayWriter,
+  req: Request,
+  span: TimeRange,
+  columns: KlineColumns,
+): boolean {
+  const days = completeDaysOf(columns, { interval: req.meta.interval, now: req.now, span });
+  let kept = false;
+  for (const d of days) {
+    if (writer.has(d.day)) continue;
+    const day = {} as KlineColumns;
+    for (const name of KLINE_COLUMNS) day[name] = columns[name].subarray(d.lo, d.hi);
+    writer.write(d.day, day);
+    kept = true;
+  }
+  return kept;
 }
 
 function cacheKey(meta: KlinesMeta, day: string): CacheKey {

@@ -233,3 +233,20 @@ Deno.test("a CSV without a file name still reports the line", () => {
   assertStringIncludes(err.message, "line 1");
   assertEquals(err.file, undefined);
 });
+
+Deno.test("releaseInput frees the CSV's buffer once read; the columns are the same", () => {
+  const csv = fixture("um/BTCUSDT-1m-2024-01-01.csv"); // ~200 KB: big enough to be freed
+  const expected = parseKlineCsv(csv);
+  const owned = csv.slice();
+  const got = parseKlineCsv(owned, { releaseInput: true });
+  assertEquals(KLINE_COLUMNS.map((c) => got[c]), KLINE_COLUMNS.map((c) => expected[c]));
+  assertEquals(owned.buffer.detached, true);
+  assertEquals(owned.length, 0);
+  // Without the option the caller's bytes are left alone.
+  parseKlineCsv(csv);
+  assertEquals(csv.buffer.detached, false);
+  // A malformed file keeps its bytes (the error names the line; the caller frees them).
+  const bad = enc("1,2,3\n".repeat(20_000));
+  assertThrows(() => parseKlineCsv(bad, { releaseInput: true }), ArchiveError);
+  assertEquals(bad.buffer.detached, false);
+});

@@ -5,7 +5,13 @@ import {
   assertRejects,
   assertStrictEquals,
 } from "@std/assert";
-import { fetchResponse, isTransientError, readBody, retryTransient } from "../src/http/fetch.ts";
+import {
+  fetchResponse,
+  isTransientError,
+  readBody,
+  readBodyInto,
+  retryTransient,
+} from "../src/http/fetch.ts";
 import { HttpStatusError, NetworkError, RequestTimeoutError } from "../src/errors.ts";
 
 /**
@@ -183,6 +189,97 @@ Deno.test("readBody: truncated body (connection closed early) → NetworkError, 
   );
   assertEquals(err.phase, "body");
   assert(isTransientError(err));
+});
+
+Deno.test("readBodyInto: a fetch body lands in the buffer (BYOB), hashed part by part", async () => {
+  const body = new Uint8Array(300_000).map((_, i) => (i * 31) & 0xff);
+  await using srv = rawServer(async (conn) => {
+    await conn.write(enc.encode(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`));
+    // In pieces, so the body arrives over several reads.
+    for (let at = 0; at < body.length; at += 50_000) {
+      await conn.write(body.subarray(at, at + 50_000));
+    }
+  });
+  const ac = new AbortController();
+  const res = await fetchResponse(srv.url, { signal: ac.signal });
+  const buffer = new Uint8Array(body.length);
+  const parts: Uint8Array[] = [];
+  const got = await readBodyInto(res, buffer, {
+    signal: ac.signal,
+    idleTimeoutMs: 5000,
+    onChunk: (c) => parts.push(c.slice()),
+  });
+  assertEquals(got, body);
+  // The parts are the body in order, each a view of the one buffer as it filled.
+  assertEquals(parts.reduce((n, c) => n + c.length, 0), body.length);
+  let at = 0;
+  for (const c of parts) {
+    assertEquals(c, body.subarray(at, at + c.length));
+    at += c.length;
+  }
+  assert(buffer.buffer.detached, "the passed buffer moved into the result");
+});
+
+Deno.test("readBodyInto: a body shorter or longer than the buffer → NetworkError", async () => {
+  await using srv = rawServer(async (conn) => {
+    await conn.write(enc.encode("HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\nabc"));
+  });
+  const ac = new AbortController();
+  const short = await fetchResponse(srv.url, { signal: ac.signal });
+  const err = await assertRejects(
+    () => readBodyInto(short, new Uint8Array(1000), { signal: ac.signal, idleTimeoutMs: 5000 }),
+    NetworkError,
+  );
+  assertEquals(err.phase, "body");
+  assert(isTransientError(err));
+  // More bytes than expected, from a byte stream and from a plain stream alike.
+  const bytes = () =>
+    new ReadableStream({
+      type: "bytes",
+      start(c) {
+        c.enqueue(new Uint8Array(10));
+        c.close();
+      },
+    });
+  const plain = () =>
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new Uint8Array(10));
+        c.close();
+      },
+    });
+  for (const stream of [bytes, plain]) {
+    await assertRejects(
+      () => readBodyInto(new Response(stream()), new Uint8Array(8), { signal: ac.signal }),
+      NetworkError,
+    );
+    const exact = await readBodyInto(new Response(stream()), new Uint8Array(10), {
+      signal: ac.signal,
+    });
+    assertEquals(exact.length, 10);
+  }
+});
+
+Deno.test("readBodyInto: stalled body → RequestTimeoutError(body); abort → the reason", async () => {
+  await using srv = rawServer(async (conn) => {
+    await conn.write(enc.encode("HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\nabc"));
+    await untilClosed(conn);
+  });
+  const ac = new AbortController();
+  const stalled = await fetchResponse(srv.url, { signal: ac.signal });
+  const err = await assertRejects(
+    () => readBodyInto(stalled, new Uint8Array(1000), { signal: ac.signal, idleTimeoutMs: 50 }),
+    RequestTimeoutError,
+  );
+  assertEquals(err.phase, "body");
+  const reason = new DOMException("closing", "AbortError");
+  const res = await fetchResponse(srv.url, { signal: ac.signal });
+  const p = readBodyInto(res, new Uint8Array(1000), {
+    signal: ac.signal,
+    idleTimeoutMs: 60_000,
+    onChunk: () => queueMicrotask(() => ac.abort(reason)),
+  });
+  assertStrictEquals(await p.catch((e) => e), reason);
 });
 
 Deno.test("fetchResponse: connection reset before headers → NetworkError, transient", async () => {

@@ -7,6 +7,7 @@ import {
   candleRange,
   clipRanges,
   CODE,
+  completeDaysOf,
   daysToCache,
   isClosedDay,
   splitForRetry,
@@ -269,4 +270,42 @@ Deno.test("splitForRetry: archive periods, then a month's days, then nothing", (
   // Monthly-only intervals: a single month is one file.
   assertEquals(splitForRetry({ start: jan, end: feb }, "1w"), []);
   assertEquals(splitForRetry({ start: jan, end: mar }, "1w").length, 2);
+});
+
+Deno.test("completeDaysOf: only closed days on the full grid inside the span, as row ranges", () => {
+  // An archive of 3 days and 2 hours (a monthly file overhanging the span).
+  const part = rows("1h", hours(D0 - 2 * H, D0 + 3 * DAY_MS), CODE.vision).columns;
+  const span = { start: D0, end: D0 + 3 * DAY_MS };
+  const now = D0 + 2 * DAY_MS + H; // day 3 is not closed yet
+  assertEquals(completeDaysOf(part, { interval: "1h", now, span }), [
+    { day: "2024-01-10", start: D0, end: D0 + DAY_MS, lo: 2, hi: 26 },
+    { day: "2024-01-11", start: D0 + DAY_MS, end: D0 + 2 * DAY_MS, lo: 26, hi: 50 },
+  ]);
+  // A day asked only in part is left to daysToCache (which does not cache it either).
+  assertEquals(
+    completeDaysOf(part, { interval: "1h", now, span: { start: D0 + H, end: span.end } }).map((
+      d,
+    ) => d.day),
+    ["2024-01-11"],
+  );
+  // A hole, a listing day (rows from 06:00) and an off-grid row: not complete.
+  const holey = hours(D0, D0 + 2 * DAY_MS).filter((t) => t !== D0 + 5 * H);
+  const listing = hours(D0 + 6 * H, D0 + 2 * DAY_MS);
+  const offGrid = hours(D0, D0 + 2 * DAY_MS).map((t) => t === D0 + 5 * H ? t + 1 : t);
+  for (const opens of [holey, listing, offGrid]) {
+    assertEquals(
+      completeDaysOf(rows("1h", opens, CODE.vision).columns, { interval: "1h", now, span })
+        .map((d) => d.day),
+      ["2024-01-11"],
+    );
+  }
+  // Rows out of order: nothing early (the final pass merges them first).
+  const swapped = hours(D0, D0 + 2 * DAY_MS);
+  [swapped[30], swapped[31]] = [swapped[31], swapped[30]];
+  assertEquals(
+    completeDaysOf(rows("1h", swapped, CODE.vision).columns, { interval: "1h", now, span }),
+    [],
+  );
+  // 1w and 1M are never cached.
+  assertEquals(completeDaysOf(part, { interval: "1w", now, span }), []);
 });

@@ -284,3 +284,32 @@ Deno.test("validation fails fast with typed errors naming the value, before any 
     tempDir: undefined,
   });
 });
+
+Deno.test("onArchive sees each archive's rows once; kept ones stay usable, others are freed", async () => {
+  await using replica = await startReplica({ now: "2024-04-02T12:00:00Z" });
+  await using c = client(replica, "spot", { parseWorkers: 2 });
+  const seen: { file: string; rows: number; kept: boolean; openTime: Float64Array }[] = [];
+  const range = { start: toEpochMs("2024-01-31"), end: toEpochMs("2024-03-01") };
+  const k = await c.fetchKlines({
+    symbol: "BTCUSDT",
+    interval: "1m",
+    ...range,
+    onArchive: ({ file, columns }) => {
+      const kept = seen.length === 0;
+      seen.push({ file, rows: columns.openTime.length, kept, openTime: columns.openTime });
+      return kept;
+    },
+  });
+  const truth = replica.klines({ marketType: "spot", symbol: "BTCUSDT", interval: "1m", ...range });
+  assertColumnsEqual(k, truth);
+  // 01-31's daily and February's monthly file, every row of each.
+  assertEquals(seen.map((s) => `${s.file} ${s.rows}`).sort(), [
+    "BTCUSDT-1m-2024-01-31.zip 1440",
+    "BTCUSDT-1m-2024-02.zip 41760",
+  ]);
+  // The kept archive's columns are still readable; the other's memory was freed.
+  const [kept, freed] = seen;
+  assertEquals(kept.openTime.length, kept.rows);
+  assertEquals(kept.openTime[0], toEpochMs(kept.rows === 1440 ? "2024-01-31" : "2024-02-01"));
+  assertEquals(freed.openTime.length, 0);
+});

@@ -133,14 +133,134 @@ export interface ReadBodyOptions {
  * ```
  */
 export async function readBody(res: Response, options: ReadBodyOptions): Promise<void> {
-  const { signal, idleTimeoutMs, onChunk } = options;
-  const url = options.url ?? res.url;
+  const { onChunk } = options;
   if (!res.body) return;
+  await withBodyReader(res, res.body, options, "default", async (reader, read) => {
+    while (true) {
+      const result = await read(reader.read());
+      if (result.done) return;
+      const pending = onChunk?.(result.value);
+      if (pending instanceof Promise) await pending;
+    }
+  });
+}
+
+/** Options for {@linkcode readBodyInto}. */
+export interface ReadBodyIntoOptions {
+  /** Aborting it stops the read at once; the promise rejects with the signal's reason. */
+  signal: AbortSignal;
+  /** No bytes within this many ms → {@linkcode RequestTimeoutError} (`phase: "body"`). */
+  idleTimeoutMs?: number;
+  /**
+   * Called with each newly filled part of the buffer, in order (e.g. to hash it). A throw
+   * stops the read and cancels the body.
+   */
+  onChunk?: (chunk: Uint8Array) => void;
+  /** The URL, for error messages. @default {res.url} */
+  url?: string;
+}
+
+/**
+ * Reads a body of known length (`buffer.length` bytes, e.g. its `Content-Length`) straight
+ * into `buffer`: through a BYOB reader when the body is a byte stream — as `fetch` bodies
+ * are — so no chunk is allocated and nothing is copied; otherwise chunk by chunk. `buffer`
+ * is detached by the read (its memory moves into the result): use only the returned view.
+ *
+ * Errors as {@linkcode readBody}; a body shorter or longer than `buffer` is a
+ * {@linkcode NetworkError} (`phase: "body"`, transient: a cut or garbled transfer).
+ *
+ * @example
+ * ```ts
+ * import { readBodyInto } from "./fetch.ts";
+ * const bytes = await readBodyInto(new Response("abc"), new Uint8Array(3), {
+ *   signal: new AbortController().signal,
+ * });
+ * // new TextDecoder().decode(bytes) === "abc"
+ * ```
+ */
+export async function readBodyInto(
+  res: Response,
+  buffer: Uint8Array,
+  options: ReadBodyIntoOptions,
+): Promise<Uint8Array> {
+  const { onChunk } = options;
+  const url = options.url ?? res.url;
+  const length = buffer.length;
+  const wrongLength = (got: string) =>
+    new NetworkError(url, "body", {
+      cause: new Error(`body of ${got} bytes, ${length} expected (Content-Length)`),
+    });
+  if (!res.body) {
+    if (length !== 0) throw wrongLength("0");
+    return buffer;
+  }
+  let byob = true;
+  try {
+    // Probe only: a body that is not a byte stream throws here, without being locked.
+    res.body.getReader({ mode: "byob" }).releaseLock();
+  } catch {
+    byob = false;
+  }
+  if (!byob) {
+    let at = 0;
+    await readBody(res, {
+      ...options,
+      onChunk: (chunk) => {
+        if (at + chunk.length > length) throw wrongLength(`more than ${length}`);
+        buffer.set(chunk, at);
+        onChunk?.(buffer.subarray(at, at + chunk.length));
+        at += chunk.length;
+      },
+    });
+    if (at !== length) throw wrongLength(String(at));
+    return buffer;
+  }
+  return await withBodyReader(res, res.body, options, "byob", async (reader, read) => {
+    let view = buffer;
+    let at = 0;
+    while (at < length) {
+      const free = new Uint8Array(view.buffer, view.byteOffset + at, length - at);
+      const { done, value } = await read(reader.read(free));
+      // The read hands the (transferred) buffer back, filled at `at`, even when done.
+      if (value) view = new Uint8Array(value.buffer, value.byteOffset - at, length);
+      if (done || !value) throw wrongLength(String(at));
+      onChunk?.(value);
+      at += value.length;
+    }
+    // Exactly `length` bytes so far: the body must end here.
+    const tail = await read(reader.read(new Uint8Array(1)));
+    if (!tail.done) throw wrongLength(`more than ${length}`);
+    return view;
+  });
+}
+
+type BodyReader<M extends "default" | "byob"> = M extends "byob" ? ReadableStreamBYOBReader
+  : ReadableStreamDefaultReader<Uint8Array>;
+
+/**
+ * Runs `loop` with a reader of `body` (`res.body`) and a `read` wrapper that races each read against
+ * the signal and the idle timer, normalising errors. On any failure the body is cancelled
+ * before the promise rejects; the lock is always released and no timer outlives the call.
+ */
+async function withBodyReader<M extends "default" | "byob", R>(
+  res: Response,
+  body: ReadableStream<Uint8Array>,
+  options: { signal: AbortSignal; idleTimeoutMs?: number; url?: string },
+  mode: M,
+  loop: (
+    reader: BodyReader<M>,
+    read: <T>(p: Promise<ReadableStreamReadResult<T>>) => Promise<ReadableStreamReadResult<T>>,
+  ) => Promise<R>,
+): Promise<R> {
+  const { signal, idleTimeoutMs } = options;
+  const url = options.url ?? res.url;
   if (signal.aborted) {
     await cancelBody(res);
     throw signal.reason;
   }
-  const reader = res.body.getReader();
+  const reader: BodyReader<M> = mode === "byob"
+    ? body.getReader({ mode: "byob" }) as BodyReader<M>
+    : body.getReader() as BodyReader<M>;
   const idle = idleTimeoutMs !== undefined && Number.isFinite(idleTimeoutMs);
   // One promise rejected by abort or by the idle timer, raced against each read.
   let fail!: (err: unknown) => void;
@@ -149,32 +269,30 @@ export async function readBody(res: Response, options: ReadBodyOptions): Promise
   const onAbort = () => fail(signal.reason);
   signal.addEventListener("abort", onAbort, { once: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = () => {
-    if (!idle) return;
-    clearTimeout(timer);
-    timer = setTimeout(
-      () => fail(new RequestTimeoutError(url, "body", idleTimeoutMs!)),
-      Math.max(0, idleTimeoutMs!),
-    );
+  const read = async <T>(
+    pending: Promise<ReadableStreamReadResult<T>>,
+  ): Promise<ReadableStreamReadResult<T>> => {
+    if (idle) {
+      timer = setTimeout(
+        () => fail(new RequestTimeoutError(url, "body", idleTimeoutMs!)),
+        Math.max(0, idleTimeoutMs!),
+      );
+    }
+    try {
+      return await Promise.race([pending, failed]);
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      if (err instanceof RequestTimeoutError) throw err;
+      throw new NetworkError(url, "body", { cause: err });
+    } finally {
+      clearTimeout(timer); // the consumer's time is not the server's stall
+    }
   };
   let done = false;
   try {
-    while (true) {
-      arm();
-      let result: ReadableStreamReadResult<Uint8Array>;
-      try {
-        result = await Promise.race([reader.read(), failed]);
-      } catch (err) {
-        if (signal.aborted) throw signal.reason;
-        if (err instanceof RequestTimeoutError) throw err;
-        throw new NetworkError(url, "body", { cause: err });
-      }
-      if (result.done) break;
-      clearTimeout(timer); // the consumer's time is not the server's stall
-      const pending = onChunk?.(result.value);
-      if (pending instanceof Promise) await pending;
-    }
+    const result = await loop(reader, read);
     done = true;
+    return result;
   } finally {
     clearTimeout(timer);
     signal.removeEventListener("abort", onAbort);

@@ -5,7 +5,7 @@
  * @module
  */
 import { ClientClosedError } from "../errors.ts";
-import { cancelBody, fetchResponse, readBody } from "./fetch.ts";
+import { cancelBody, fetchResponse, readBody, readBodyInto } from "./fetch.ts";
 
 /** Options for {@linkcode HttpSession}. */
 export interface HttpSessionOptions {
@@ -120,6 +120,28 @@ export class HttpSession implements AsyncDisposable {
   async readBody(res: Response, options: SessionReadOptions = {}): Promise<void> {
     try {
       await readBody(res, {
+        signal: this.#link(options.signal),
+        idleTimeoutMs: options.idleTimeoutMs ?? this.#options.idleTimeoutMs,
+        onChunk: options.onChunk,
+      });
+    } catch (err) {
+      throw this.#normalize(err, options.signal);
+    } finally {
+      this.#open.delete(res);
+    }
+  }
+
+  /**
+   * Reads a tracked response's body of known length straight into `buffer` (see
+   * `readBodyInto`: `buffer` is detached, use the returned view), then stops tracking it.
+   */
+  async readBodyInto(
+    res: Response,
+    buffer: Uint8Array,
+    options: Omit<SessionReadOptions, "onChunk"> & { onChunk?: (chunk: Uint8Array) => void } = {},
+  ): Promise<Uint8Array> {
+    try {
+      return await readBodyInto(res, buffer, {
         signal: this.#link(options.signal),
         idleTimeoutMs: options.idleTimeoutMs ?? this.#options.idleTimeoutMs,
         onChunk: options.onChunk,

@@ -7,12 +7,13 @@
  */
 import { join } from "@std/path";
 import { getLogger } from "@logtape/logtape";
-import { ArchiveError, ChecksumMismatchError, HttpStatusError, NetworkError } from "../errors.ts";
+import { ArchiveError, ChecksumMismatchError, HttpStatusError } from "../errors.ts";
 import { isTransientError, retryTransient } from "../http/fetch.ts";
 import type { HttpSession } from "../http/session.ts";
 import type { KlineColumns } from "../klines.ts";
 import { createSha256, parseChecksumFile } from "./checksum.ts";
 import { checksumUrl, csvNameOf } from "./paths.ts";
+import type { Semaphore } from "../_semaphore.ts";
 
 const logger = getLogger(["vision-data", "vision"]);
 
@@ -35,6 +36,11 @@ export interface DownloadContext {
    * file, so memory stays bounded for any archive size (see `IN_MEMORY_MAX_BYTES`).
    */
   inMemoryMaxBytes: number;
+  /**
+   * Bounds the archives held in memory at once, from their body read until their parse is
+   * done: downloads can outrun the parse workers, and each one waiting would hold its zip.
+   */
+  inMemorySlots?: Semaphore;
   /** Total attempts per archive (transient failures and checksum mismatches). */
   maxAttempts: number;
   /** First retry backoff, ms. */
@@ -99,6 +105,10 @@ async function attemptArchive(
   fileName: string,
   outer: AbortSignal,
 ): Promise<ArchiveOutcome> {
+  // Created as the first attempt starts, whatever comes back: where large archives spill,
+  // and its lifecycle (removed on dispose) depends neither on what was fetched nor on how
+  // far the first download got.
+  const tempDir = ctx.tempDir();
   // Stops the zip request when the checksum says "absent" or anything fails.
   const local = new AbortController();
   const signal = AbortSignal.any([outer, local.signal]);
@@ -124,9 +134,6 @@ async function attemptArchive(
       if (isAbsent(err)) return { status: "absent", httpStatus: err.status };
       throw err;
     }
-    // Created with the first archive whatever its size: where large archives spill, and
-    // its lifecycle (removed on dispose) does not depend on what was fetched.
-    const tempDir = ctx.tempDir();
     const length = inMemoryLength(res, ctx.inMemoryMaxBytes);
     const file = csvNameOf(fileName);
     let columns: KlineColumns;
@@ -134,10 +141,15 @@ async function attemptArchive(
     if (length !== undefined) {
       // Small enough to hold: no temp file write and re-read, and the worker is handed
       // the buffer itself (transferred, not copied).
-      const zip = await readToMemory(ctx, res, url, length, signal);
-      verify(url, expected, zip.digest);
-      bytes = length;
-      columns = await ctx.parseBytes(zip.bytes, file, signal);
+      const release = await ctx.inMemorySlots?.acquire(signal);
+      try {
+        const zip = await readToMemory(ctx, res, length, signal);
+        verify(url, expected, zip.digest);
+        bytes = length;
+        columns = await ctx.parseBytes(zip.bytes, file, signal);
+      } finally {
+        release?.();
+      }
     } else {
       path = join(tempDir, `${++tempSeq}-${fileName}.part`);
       const written = await readToFile(ctx, res, path, signal);
@@ -207,31 +219,22 @@ function inMemoryLength(res: Response, max: number): number | undefined {
   return length <= max ? length : undefined;
 }
 
-/** Streams the body into one buffer of its declared length, hashing as it goes. */
+/**
+ * Reads the body straight into one buffer of its declared length (no chunk garbage: at a
+ * dozen archives in flight, chunks awaiting GC were a good part of a fetch's peak RSS),
+ * hashing each part as it lands.
+ */
 async function readToMemory(
   ctx: DownloadContext,
   res: Response,
-  url: string,
   length: number,
   signal: AbortSignal,
 ): Promise<{ bytes: Uint8Array; digest: string }> {
   const hash = createSha256();
-  const bytes = new Uint8Array(length);
-  let at = 0;
-  const wrongLength = (got: string) =>
-    new NetworkError(url, "body", {
-      cause: new Error(`body of ${got} bytes, Content-Length says ${length}`),
-    });
-  await ctx.session.readBody(res, {
+  const bytes = await ctx.session.readBodyInto(res, new Uint8Array(length), {
     signal,
-    onChunk: (chunk) => {
-      if (at + chunk.length > length) throw wrongLength(`more than ${length}`);
-      hash.update(chunk);
-      bytes.set(chunk, at);
-      at += chunk.length;
-    },
+    onChunk: (chunk) => hash.update(chunk),
   });
-  if (at !== length) throw wrongLength(String(at));
   return { bytes, digest: hash.digestHex() };
 }
 

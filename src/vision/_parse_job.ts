@@ -25,7 +25,12 @@ export function runParseJob(
   try {
     const entry = findSingleEntry(zip, { file: request.file });
     csv = readZipEntry(zip, entry, { file: request.file });
-    return parseKlineCsv(csv, { file: entry.name });
+    // Inflated: the zip is not needed while the CSV is parsed (unless the CSV is stored
+    // in it uncompressed).
+    if (ownsZip && csv.buffer !== zip.buffer) releaseBuffer(zip);
+    // The inflated CSV is ours (a stored one is the zip's, ours only when the zip is).
+    const releaseInput = csv.buffer !== zip.buffer || ownsZip;
+    return parseKlineCsv(csv, { file: entry.name, releaseInput });
   } finally {
     // Free the zip and the inflated CSV now rather than at some later GC: a monthly 1m
     // file is ~2 + 7 MB, and garbage of a dozen of them made up most of a fetch's peak RSS.

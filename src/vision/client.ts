@@ -7,7 +7,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { HttpSession } from "../http/session.ts";
-import type { Klines, KlinesMeta } from "../klines.ts";
+import type { KlineColumns, Klines, KlinesMeta } from "../klines.ts";
 import {
   assertIntervalSupported,
   type Interval,
@@ -32,7 +32,8 @@ import { downloadArchive, IN_MEMORY_MAX_BYTES } from "./_download.ts";
 import { runWorkerLoop } from "../_worker_loop.ts";
 import { PartAssembler } from "./_assemble.ts";
 import { releaseBuffer } from "./_parse_job.ts";
-import { ParsePool } from "./parse_pool.ts";
+import { defaultParseWorkers, ParsePool } from "./parse_pool.ts";
+import { Semaphore } from "../_semaphore.ts";
 import { DEFAULT_VISION_BASE_URL, klineArchiveFileName, klineArchiveUrl } from "./paths.ts";
 
 const logger = getLogger(["vision-data", "vision"]);
@@ -63,7 +64,10 @@ export interface VisionDataClientOptions {
   retryMaxTimeoutMs?: number;
   /** "Now" in epoch ms, for range clamping. @default {Date.now} */
   now?: () => number;
-  /** Parse workers; `0` parses on the calling thread. @default {navigator.hardwareConcurrency} */
+  /**
+   * Parse workers; `0` parses on the calling thread. Each costs ~23 MB, and past 4 the
+   * downloads, not the parsing, are the limit. @default {min(navigator.hardwareConcurrency, 4)}
+   */
   parseWorkers?: number;
   /**
    * Creates the client's `Deno.HttpClient` (proxy, certificates, pool sizes). Called once,
@@ -98,6 +102,30 @@ export interface FetchKlinesOptions {
   onProgress?: (progress: FetchProgress) => void;
   /** Use monthly archives for whole months. @default {true} */
   preferMonthly?: boolean;
+  /**
+   * Called with each archive's rows as soon as they are parsed, before they are merged (in
+   * completion order; a monthly archive's rows may reach outside `[start, end)`), e.g. to
+   * store whole days while the other archives download. Return `true` to keep the columns
+   * (they are then the caller's, left to the garbage collector); otherwise their memory is
+   * released as soon as the call returns. A throw aborts the fetch with that error.
+   */
+  onArchive?: (archive: ArchiveRows) => boolean | void;
+}
+
+/**
+ * One parsed archive, as {@linkcode FetchKlinesOptions.onArchive} sees it.
+ *
+ * @example
+ * ```ts
+ * import type { ArchiveRows } from "@vision-data/client";
+ * const onArchive = (a: ArchiveRows) => console.log(a.file, a.columns.openTime.length);
+ * ```
+ */
+export interface ArchiveRows {
+  /** The archive's file name, e.g. `BTCUSDT-1m-2024-01.zip`. */
+  file: string;
+  /** Its rows in file order (released after the callback unless it returns `true`). */
+  columns: KlineColumns;
 }
 
 /** What the client holds right now (for diagnostics and tests). */
@@ -155,6 +183,7 @@ export class VisionDataClient implements AsyncDisposable {
   #session: HttpSession | undefined;
   #pool: ParsePool | undefined;
   #tempDir: string | undefined;
+  readonly #inMemorySlots: Semaphore;
 
   /**
    * Creates a VisionDataClient.
@@ -172,6 +201,11 @@ export class VisionDataClient implements AsyncDisposable {
     }
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    // Archives held in memory at once (downloaded, not yet parsed): one per parse worker
+    // plus a couple ready for the next free one. More only raise the peak RSS: loopback
+    // downloads outrun the workers, and on a slow link the downloads are the bottleneck.
+    const workers = options.parseWorkers ?? defaultParseWorkers();
+    this.#inMemorySlots = new Semaphore(workers + 2);
     this.#owner = new ResourceOwner({
       name: "VisionDataClient",
       disposeTimeoutMs: options.disposeTimeoutMs,
@@ -268,6 +302,7 @@ export class VisionDataClient implements AsyncDisposable {
       parseBytes: (zip: Uint8Array, file: string, sig: AbortSignal) =>
         this.#ensurePool(sig).parseZipBytes(zip, { file, signal: sig, transfer: true }),
       inMemoryMaxBytes: IN_MEMORY_MAX_BYTES,
+      inMemorySlots: this.#inMemorySlots,
       maxAttempts: this.#options.maxAttempts ?? 4,
       retryMinTimeoutMs: this.#options.retryMinTimeoutMs ?? 250,
       retryMaxTimeoutMs: this.#options.retryMaxTimeoutMs ?? 5000,
@@ -288,9 +323,10 @@ export class VisionDataClient implements AsyncDisposable {
           : await downloadArchive(ctx, url, fileName, sig);
         if (out.status === "ok") {
           progress.bytes += out.bytes;
+          const kept = options.onArchive?.({ file: fileName, columns: out.columns }) === true;
           // Once copied into place, the part's buffer (fresh from the parser, ours alone)
           // is freed at once rather than at the next GC: it bounds the fetch's peak RSS.
-          if (assembler.add(out.columns)) releaseBuffer(out.columns.openTime);
+          if (assembler.add(out.columns) && !kept) releaseBuffer(out.columns.openTime);
         } else if (period.kind === "monthly" && !monthlyOnly) {
           // Usually the month is not published yet: its days are.
           const days = daysOf(period).filter((d) => d.start < range.end && d.end > range.start);

@@ -4,6 +4,7 @@
  * @module
  */
 export {
+  type ArchiveRows,
   type FetchKlinesOptions,
   type FetchProgress,
   type VisionClientResources,
@@ -24,6 +25,7 @@ export { type ParseCsvOptions, parseKlineCsv } from "./csv_parser.ts";
 export { type ExtractOptions, extractSingleCsv } from "./zip.ts";
 export { createSha256, parseChecksumFile, type Sha256 } from "./checksum.ts";
 export {
+  defaultParseWorkers,
   type ParseBytesOptions,
   type ParseJobOptions,
   ParsePool,

@@ -9,10 +9,24 @@ import { ArchiveError, ClientClosedError } from "../errors.ts";
 import { runParseJob } from "./_parse_job.ts";
 import type { WarmUpRequest, WorkerError, WorkerReply, WorkerRequest } from "./_parse_protocol.ts";
 
+/**
+ * The default number of parse workers: the CPU count, at most 4 (each worker holds ~23 MB,
+ * and beyond 4 the downloads rather than the parsing set the pace).
+ *
+ * @example
+ * ```ts
+ * import { defaultParseWorkers } from "@vision-data/client";
+ * defaultParseWorkers() >= 1; // true
+ * ```
+ */
+export function defaultParseWorkers(): number {
+  return Math.max(1, Math.min(4, navigator.hardwareConcurrency ?? 1));
+}
+
 /** Options for {@linkcode ParsePool}. */
 export interface ParsePoolOptions {
   /**
-   * How many workers at most (default `navigator.hardwareConcurrency`, at least 1). `0`
+   * How many workers at most (default {@linkcode defaultParseWorkers}). `0`
    * parses on the calling thread instead (no workers at all).
    */
   workers?: number;
@@ -95,7 +109,7 @@ export class ParsePool implements AsyncDisposable {
    * @param options worker count and idle timeout
    */
   constructor(options: ParsePoolOptions = {}) {
-    const workers = options.workers ?? Math.max(1, navigator.hardwareConcurrency ?? 1);
+    const workers = options.workers ?? defaultParseWorkers();
     if (!Number.isInteger(workers) || workers < 0) {
       throw new RangeError(`workers must be an integer >= 0, got ${workers}`);
     }
