@@ -117,18 +117,8 @@ export class HttpSession implements AsyncDisposable {
   }
 
   /** Streams a tracked response's body (see `readBody`), then stops tracking it. */
-  async readBody(res: Response, options: SessionReadOptions = {}): Promise<void> {
-    try {
-      await readBody(res, {
-        signal: this.#link(options.signal),
-        idleTimeoutMs: options.idleTimeoutMs ?? this.#options.idleTimeoutMs,
-        onChunk: options.onChunk,
-      });
-    } catch (err) {
-      throw this.#normalize(err, options.signal);
-    } finally {
-      this.#open.delete(res);
-    }
+  readBody(res: Response, options: SessionReadOptions = {}): Promise<void> {
+    return this.#read(res, options, (o) => readBody(res, { ...o, onChunk: options.onChunk }));
   }
 
   /**
@@ -140,11 +130,23 @@ export class HttpSession implements AsyncDisposable {
     buffer: Uint8Array,
     options: Omit<SessionReadOptions, "onChunk"> & { onChunk?: (chunk: Uint8Array) => void } = {},
   ): Promise<Uint8Array> {
+    return this.#read(
+      res,
+      options,
+      (o) => readBodyInto(res, buffer, { ...o, onChunk: options.onChunk }),
+    );
+  }
+
+  /** Runs a body read linked to the session, normalizing its errors; always untracks `res`. */
+  async #read<T>(
+    res: Response,
+    options: { signal?: AbortSignal; idleTimeoutMs?: number },
+    read: (o: { signal: AbortSignal; idleTimeoutMs?: number }) => Promise<T>,
+  ): Promise<T> {
     try {
-      return await readBodyInto(res, buffer, {
+      return await read({
         signal: this.#link(options.signal),
         idleTimeoutMs: options.idleTimeoutMs ?? this.#options.idleTimeoutMs,
-        onChunk: options.onChunk,
       });
     } catch (err) {
       throw this.#normalize(err, options.signal);
