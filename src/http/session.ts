@@ -125,7 +125,7 @@ export class HttpSession implements AsyncDisposable {
    * Reads a tracked response's body of known length straight into `buffer` (see
    * `readBodyInto`: `buffer` is detached, use the returned view), then stops tracking it.
    */
-  async readBodyInto(
+  readBodyInto(
     res: Response,
     buffer: Uint8Array,
     options: Omit<SessionReadOptions, "onChunk"> & { onChunk?: (chunk: Uint8Array) => void } = {},
