@@ -28,13 +28,5 @@ export function concatColumns(parts: readonly KlineColumns[]): KlineColumns {
   return out;
 }
 
-/** First row index whose open time is >= `t` (columns sorted by open time). */
-export function lowerBound(times: Float64Array, t: number): number {
-  let lo = 0, hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (times[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+// The library's binary search: dependency-free, so the replica can share it.
+export { lowerBound } from "../src/_float64.ts";

@@ -14,6 +14,7 @@ import type { KlineColumns } from "../klines.ts";
 import { createSha256, parseChecksumFile } from "./checksum.ts";
 import { checksumUrl, csvNameOf } from "./paths.ts";
 import type { Semaphore } from "../_semaphore.ts";
+import { writeAll } from "../_atomic_file.ts";
 
 const logger = getLogger(["vision-data", "vision"]);
 
@@ -257,9 +258,4 @@ async function readToFile(
     },
   });
   return { bytes, digest: hash.digestHex() };
-}
-
-async function writeAll(file: Deno.FsFile, chunk: Uint8Array): Promise<void> {
-  let at = 0;
-  while (at < chunk.length) at += await file.write(chunk.subarray(at));
 }
