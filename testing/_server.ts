@@ -45,6 +45,7 @@ import {
   type RouteResult,
   weightHeaders,
 } from "./_rest.ts";
+import { LiveHub } from "./_ws.ts";
 
 const encoder = new TextEncoder();
 const MONTH_LAG = 3 * 86_400_000;
@@ -75,6 +76,7 @@ class ReplicaImpl implements Replica {
   readonly restUrl: string;
   readonly listingUrl: string;
   readonly port: number;
+  readonly live: LiveHub;
   readonly requests: RequestLogEntry[] = [];
   readonly #dataset: Dataset;
   readonly #cache: ArchiveCache;
@@ -129,6 +131,7 @@ class ReplicaImpl implements Replica {
     this.visionUrl = this.origin;
     this.restUrl = this.origin;
     this.listingUrl = `${this.origin}/data.binance.vision`;
+    this.live = new LiveHub(this.origin, this.#dataset, this, options.live);
   }
 
   get closed(): boolean {
@@ -337,6 +340,8 @@ class ReplicaImpl implements Replica {
 
   async #handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
+    const live = this.live.handle(req, url);
+    if (live) return live;
     const entry = this.#log(req, url);
     // Classified before any fault delay, so a request held by `latency`/`stallHeaders` already
     // shows its route and market (tests wait on `route === "klines"`).
@@ -704,6 +709,7 @@ class ReplicaImpl implements Replica {
     const budget = Math.max(0, this.#options.disposeTimeoutMs ?? 2000);
     // Stalls, latency waits and waiters end; bodies in flight are cut.
     this.#disposeAbort.abort(new Error("Replica disposed"));
+    this.live.close();
     for (const kill of [...this.#kills]) kill();
     // Then the server is cancelled, not drained: a graceful shutdown waits on connections whose
     // client stopped reading (the socket write never completes), and once it has started the

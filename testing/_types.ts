@@ -9,6 +9,7 @@ import type { TimeInput } from "../src/time.ts";
 import type { PublicationLag } from "./_archive.ts";
 import type { CsvRules, MountedFixture, ReplicaSymbol } from "./_dataset.ts";
 import type { FaultRule } from "./_faults.ts";
+import type { LiveFeed, LiveFeedOptions } from "./_ws.ts";
 
 /** A clock value or a clock. */
 export type NowInput = number | string | Date | (() => number);
@@ -54,6 +55,8 @@ export interface ReplicaOptions {
   rawArchives?: readonly RawArchive[];
   /** Keep at most this many log entries (oldest dropped). @default {100000} */
   maxLogEntries?: number;
+  /** The WebSocket kline streams: fast-forward clock, ping interval, faults. */
+  live?: LiveFeedOptions;
 }
 
 /** An archive served byte-for-byte at a path (see `ReplicaOptions.rawArchives`). */
@@ -138,6 +141,8 @@ export interface Replica extends AsyncDisposable {
   readonly listingUrl: string;
   /** The port. */
   readonly port: number;
+  /** The WebSocket kline streams (`replica.live.url` is the spot `wsUrl`). */
+  readonly live: LiveFeed;
   /** The request log (live entries; in-flight ones keep updating). */
   readonly requests: RequestLogEntry[];
   /** Requests in flight (headers pending or body still streaming). */

@@ -36,6 +36,7 @@ export {
   type ReplicaSymbol,
 } from "./_dataset.ts";
 export type { FaultKind, FaultRule } from "./_faults.ts";
+export type { LiveFaultRule, LiveFeed, LiveFeedOptions, LiveSendEvent } from "./_ws.ts";
 export { archivePath, type PublicationLag } from "./_archive.ts";
 export {
   type CsvDecimals,
