@@ -125,3 +125,162 @@ Deno.test("3 forced disconnects over 200 candles: the closed sequence equals the
   await replica.live.whenIdle();
   assertEquals(replica.live.connections(), 0, "the server saw every socket closed");
 });
+
+/** Disposes and returns the report; dispose must settle (resolve, or reject under strict mode). */
+async function disposeAndReport(stream: KlineStream) {
+  await stream[Symbol.asyncDispose]().catch(() => {});
+  const report = stream.lastDisposeReport;
+  assert(report, "dispose settled and left a report");
+  return report;
+}
+
+Deno.test("dispose during reconnect backoff settles within budget and aborts the wait", async () => {
+  await using replica = await startReplica({
+    now: NOW,
+    live: { fastForward: true, faults: [{ kind: "refuse", times: 1_000_000 }] },
+  });
+  const status = statusWatch();
+  const stream = new KlineStream({
+    marketType: "spot",
+    symbols: "BTCUSDT",
+    interval: "1m",
+    wsUrl: replica.live.url,
+    restUrl: replica.restUrl,
+    reconnectMinMs: 60_000, // a backoff far longer than the budget
+    disposeTimeoutMs: 1000,
+    onStatus: status.onStatus,
+  });
+  const it = stream[Symbol.asyncIterator]();
+  const pending = it.next();
+  const backoff = await status.when((s) => s.state === "backoff");
+  assertGreater(backoff.delayMs!, 1000);
+  assert(backoff.reason?.includes("socket error") || backoff.reason?.includes("closed"));
+  const report = await disposeAndReport(stream);
+  assertEquals(report.timedOut, []);
+  assertEquals(report.errors, []);
+  assertEquals(await pending, { done: true, value: undefined }, "a waiting next() ends");
+  assertEquals(status.seen.at(-1)?.state, "closed");
+  assertEquals(stream.state, "closed");
+});
+
+Deno.test("dispose during REST repair settles within budget and aborts the request", async () => {
+  await using replica = await startReplica({
+    now: NOW,
+    faults: [{ match: "/api/v3/klines*", kind: "stallHeaders" }],
+    live: { fastForward: true, faults: [{ kind: "drop", afterMessages: 6 }] },
+  });
+  const status = statusWatch();
+  await using stream = new KlineStream({
+    marketType: "spot",
+    symbols: "BTCUSDT",
+    interval: "1m",
+    wsUrl: replica.live.url,
+    restUrl: replica.restUrl,
+    reconnectMinMs: 20,
+    disposeTimeoutMs: 1000,
+    onStatus: status.onStatus,
+  });
+  const it = stream[Symbol.asyncIterator]();
+  const first = await it.next();
+  assert(!first.done && first.value.closed);
+  const pending = it.next(); // blocks: the repair stalls before anything newer is yielded
+  await status.when((s) => s.state === "repairing");
+  const stalled = await replica.waitFor((e) => e.route === "klines" && e.state === "stalled");
+  const report = await disposeAndReport(stream);
+  assertEquals(report.timedOut, []);
+  assertEquals(report.errors, []);
+  const done = await replica.waitFor((e) => e.id === stalled.id && e.state === "done");
+  assert(done.aborted, "the stalled REST request was abandoned by the client");
+  const rest = await pending;
+  assert(rest.done || rest.value.openTime === first.value.openTime + MIN, "nothing skipped");
+  await replica.live.whenIdle();
+});
+
+Deno.test("dispose while connecting (server never answers the upgrade) settles", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept(); // and never answered
+  const status = statusWatch();
+  const stream = new KlineStream({
+    marketType: "spot",
+    symbols: ["BTCUSDT", "ETHUSDT"],
+    interval: "1m",
+    wsUrl: `ws://127.0.0.1:${listener.addr.port}`,
+    connectTimeoutMs: 60_000,
+    disposeTimeoutMs: 500,
+    onStatus: status.onStatus,
+  });
+  const pending = stream[Symbol.asyncIterator]().next();
+  await status.when((s) => s.state === "connecting");
+  using conn = await accepted;
+  const report = await disposeAndReport(stream);
+  assertEquals(report.timedOut, []);
+  assertEquals(await pending, { done: true, value: undefined });
+  // The client gave up its half: the server side reads the end of the stream.
+  assertEquals(await conn.read(new Uint8Array(4096)).then((n) => n === null || n > 0), true);
+});
+
+Deno.test("closedOnly: false yields open-candle updates, each newer than the last close", async () => {
+  await using replica = await startReplica({ now: NOW, live: { fastForward: true } });
+  await using stream = new KlineStream({
+    marketType: "spot",
+    symbols: "ETHUSDT",
+    interval: "1m",
+    closedOnly: false,
+    wsUrl: replica.live.url,
+    restUrl: replica.restUrl,
+  });
+  const seen: KlineUpdate[] = [];
+  for await (const u of stream) {
+    seen.push(u);
+    if (seen.filter((x) => x.closed).length === 20) break;
+  }
+  const open = seen.filter((u) => !u.closed);
+  assertGreater(open.length, 0);
+  let lastClosed: number | undefined;
+  for (const u of seen) {
+    if (u.closed) {
+      if (lastClosed !== undefined) assertEquals(u.openTime, lastClosed + MIN);
+      lastClosed = u.openTime;
+    } else if (lastClosed !== undefined) {
+      assertEquals(u.openTime, lastClosed + MIN, "the open candle follows the last closed one");
+    }
+  }
+  assertEquals(stream.stats.updatesYielded, open.length);
+});
+
+Deno.test("a slow consumer: open updates dropped first, closed candles kept via pause + REST", async () => {
+  await using replica = await startReplica({ now: NOW, live: { fastForward: true } });
+  const status = statusWatch();
+  await using stream = new KlineStream({
+    marketType: "spot",
+    symbols: ["BTCUSDT", "ETHUSDT"],
+    interval: "1m",
+    closedOnly: false,
+    queueSize: 8,
+    wsUrl: replica.live.url,
+    restUrl: replica.restUrl,
+    reconnectMinMs: 5,
+    onStatus: status.onStatus,
+  });
+  const it = stream[Symbol.asyncIterator]();
+  const seen: KlineUpdate[] = [(await it.next()).value];
+  await status.when((s) => s.state === "paused"); // the consumer has not read: queue full
+  assertGreater(stream.stats.updatesDropped, 0, "open updates went first");
+  const closed = new Map<string, KlineUpdate[]>([["BTCUSDT", []], ["ETHUSDT", []]]);
+  for (const u of seen) if (u.closed) closed.get(u.symbol)!.push(u);
+  while ([...closed.values()].some((l) => l.length < 40)) {
+    const r = await it.next();
+    assert(!r.done);
+    if (r.value.closed) closed.get(r.value.symbol)!.push(r.value);
+  }
+  for (const [symbol, list] of closed) {
+    const truth = truthUpdates(replica, symbol, list[0].openTime, 40);
+    assertEquals(list.slice(0, 40).map(columnsOf), truth, `${symbol}: no closed candle lost`);
+  }
+  const st = stream.stats;
+  assertGreater(st.pauses, 0);
+  assertGreater(st.repaired, 0, "candles that closed while paused came from REST");
+  assert(st.queueHighWater <= 9, `queue bounded (high water ${st.queueHighWater})`);
+  await it.return!();
+  assertEquals(stream.state, "closed");
+});
