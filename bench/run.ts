@@ -8,7 +8,7 @@
  * deno task bench --only vision   # one area (or several: --only vision,cache)
  * ```
  *
- * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`.
+ * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`, `live`.
  *
  * @module
  */
@@ -19,6 +19,7 @@ import { PYTHON_REFERENCE_MS, runVisionBench } from "./vision_bench.ts";
 import { runRestBench } from "./rest_bench.ts";
 import { runManagerBench } from "./manager_bench.ts";
 import { runReplicaBench } from "./replica_bench.ts";
+import { runLiveBench } from "./live_bench.ts";
 
 /** One line of the table. */
 export interface BenchRow {
@@ -55,6 +56,7 @@ export const AREAS = [
   "rest",
   "dispose",
   "replica",
+  "live",
 ] as const;
 
 const ms = (x: number) => `${fix(x)} ms`;
@@ -298,6 +300,25 @@ export async function runAllBenches(options: RunOptions = {}): Promise<BenchRow[
         x(row.ratio),
       );
     }
+  }
+  if (only.has("live")) {
+    options.onArea?.("live");
+    const l = await runLiveBench({ candles: quick ? 40 : 100, print: false });
+    const raw = `plain WebSocket + JSON.parse`;
+    add(
+      "live",
+      `KlineStream, ${l.symbols} symbols on one combined stream: replica close → consumer (median / p99)`,
+      `${ms(l.stream.medianMs)} / ${ms(l.stream.p99Ms)}`,
+      `${raw} ${ms(l.raw.medianMs)} / ${ms(l.raw.p99Ms)}`,
+      x(l.stream.medianMs / l.raw.medianMs),
+    );
+    add(
+      "live",
+      "… CPU per 1000 frames (in-process replica included in both)",
+      ms(l.stream.cpuPer1000Ms),
+      `${raw} ${ms(l.raw.cpuPer1000Ms)}`,
+      x(l.stream.cpuPer1000Ms / l.raw.cpuPer1000Ms),
+    );
   }
   return rows;
 }
