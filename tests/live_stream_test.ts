@@ -121,6 +121,8 @@ Deno.test("3 forced disconnects over 200 candles: the closed sequence equals the
   assertGreater(st.reconnects, 2);
   assertGreater(st.repaired, 0, "missed candles came from REST");
   assertEquals(st.malformed, 1);
+  assertGreater(st.duplicates, 0, "REST and the socket overlapped after reconnects");
+  assertEquals(st.disagreements, 0, "…and agreed");
   assert(got.get("BTCUSDT")!.some((u) => u.source === "rest"));
   await replica.live.whenIdle();
   assertEquals(replica.live.connections(), 0, "the server saw every socket closed");
@@ -176,7 +178,7 @@ Deno.test("dispose during REST repair settles within budget and aborts the reque
     interval: "1m",
     wsUrl: replica.live.url,
     restUrl: replica.restUrl,
-    reconnectMinMs: 20,
+    reconnectMinMs: 100, // long enough for a candle to close while away
     disposeTimeoutMs: 1000,
     onStatus: status.onStatus,
   });
@@ -283,4 +285,56 @@ Deno.test("a slow consumer: open updates dropped first, closed candles kept via 
   assert(st.queueHighWater <= 9, `queue bounded (high water ${st.queueHighWater})`);
   await it.return!();
   assertEquals(stream.state, "closed");
+});
+
+Deno.test("connection age limit and refused reconnects: the closed sequence is still exact", async () => {
+  await using replica = await startReplica({
+    now: NOW,
+    live: {
+      fastForward: true,
+      faults: [{ kind: "drop", afterMessages: 30 }, { kind: "refuse", times: 3 }],
+    },
+  });
+  const status = statusWatch();
+  await using stream = new KlineStream({
+    marketType: "spot",
+    symbols: "BTCUSDT",
+    interval: "1m",
+    wsUrl: replica.live.url,
+    restUrl: replica.restUrl,
+    maxConnectionMs: 150, // stands in for Binance's 24-hour cut
+    reconnectMinMs: 5,
+    reconnectMaxMs: 40,
+    onStatus: status.onStatus,
+  });
+  const got: KlineUpdate[] = [];
+  for await (const u of stream) if (got.push(u) >= 120) break;
+  assertEquals(got.map(columnsOf), truthUpdates(replica, "BTCUSDT", got[0].openTime, 120));
+  const reasons = status.seen.filter((x) => x.state === "backoff").map((x) => x.reason ?? "");
+  assert(reasons.some((r) => r.startsWith("connection age limit")), reasons.join("; "));
+  assertGreater(replica.live.attempts, 4, "three refused attempts, then connected again");
+  await replica.live.whenIdle();
+});
+
+Deno.test("USD-M futures: the replica's /um feed and /fapi REST, closed candles equal the truth", async () => {
+  await using replica = await startReplica({ now: NOW, live: { fastForward: true } });
+  await using stream = new KlineStream({
+    marketType: "um",
+    symbols: ["BTCUSDT"],
+    interval: "1m",
+    wsUrl: replica.live.urlFor("um"),
+    restUrl: replica.restUrl,
+  });
+  const got: KlineUpdate[] = [];
+  for await (const u of stream) if (got.push(u) >= 5) break;
+  const c = replica.klines({
+    marketType: "um",
+    symbol: "BTCUSDT",
+    interval: "1m",
+    start: got[0].openTime,
+    end: got[0].openTime + 5 * MIN,
+  });
+  assertEquals(got.map((u) => u.close), [...c.close]);
+  assertEquals(got.map((u) => u.quoteVolume), [...c.quoteVolume]);
+  await replica.live.whenIdle();
 });

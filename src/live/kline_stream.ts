@@ -35,14 +35,30 @@ import type { KlineStreamStats, KlineStreamStatus, KlineUpdate } from "./types.t
 
 const log = getLogger(["vision-data", "live"]);
 
-/** Binance's market-data WebSocket base URLs. */
+/**
+ * Binance's market-data WebSocket base URLs, per market.
+ *
+ * @example
+ * ```ts
+ * import { WS_BASE_URLS } from "@vision-data/client";
+ * WS_BASE_URLS.um; // "wss://fstream.binance.com"
+ * ```
+ */
 export const WS_BASE_URLS: Readonly<Record<MarketType, string>> = {
   spot: "wss://stream.binance.com:9443",
   um: "wss://fstream.binance.com",
   cm: "wss://dstream.binance.com",
 };
 
-/** Streams one connection may carry (Binance: 1024). */
+/**
+ * Streams one connection may carry (Binance: 1024), so the most symbols of one stream.
+ *
+ * @example
+ * ```ts
+ * import { MAX_STREAMS } from "@vision-data/client";
+ * MAX_STREAMS; // 1024
+ * ```
+ */
 export const MAX_STREAMS = 1024;
 
 /** Options for {@linkcode KlineStream}. */
