@@ -184,6 +184,9 @@ export async function serveReplica(
   );
   print(`  rest:    ${replica.restUrl}/api/v3/klines  /fapi/v1/klines  /dapi/v1/klines`);
   print(`  listing: ${replica.listingUrl}?prefix=data/spot/daily/klines/&delimiter=/`);
+  print(
+    `  ws:      ${replica.live.url}/ws/btcusdt@kline_1m  (futures: ${replica.live.urlFor("um")}/…)`,
+  );
   print("Press Ctrl-C to stop.");
   if (signal.aborted) return;
   await new Promise<void>((resolve) =>
