@@ -47,7 +47,7 @@ export interface LiveFeedOptions {
   stepInterval?: Interval;
   /** Fast-forward stops at this replica time (ms). @default {Infinity} */
   stopAt?: number;
-  /** Seconds between the server's ping frames (Deno answers them; no pong → closed). @default {20} */
+  /** Seconds between the server's ping frames (Deno answers them; no pong → closed). @default {20 spot, 180 futures} */
   pingIntervalS?: number;
   /** Fault rules (see {@linkcode LiveFaultRule}). */
   faults?: readonly LiveFaultRule[];
@@ -204,7 +204,8 @@ export class LiveHub implements LiveFeed {
       return new Response("Expected a WebSocket upgrade", { status: 426 });
     }
     const { socket, response } = Deno.upgradeWebSocket(req, {
-      idleTimeout: this.#options.pingIntervalS ?? 20,
+      // Binance pings every 20 s on spot, every 3 minutes on futures.
+      idleTimeout: this.#options.pingIntervalS ?? (market === "spot" ? 20 : 180),
     });
     const conn: Connection = {
       socket,
