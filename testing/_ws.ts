@@ -19,9 +19,11 @@ export interface LiveFaultRule {
    * - `malformed`: after `afterMessages`, one frame that is not JSON, then the feed goes on;
    * - `shutdown`: after `afterMessages`, a `serverShutdown` event; the server closes the
    *   connection `closeAfterMs` later unless the client left first;
-   * - `refuse`: the upgrade is answered with HTTP 503 (the connection attempt fails).
+   * - `refuse`: the upgrade is answered with HTTP 503 (the connection attempt fails);
+   * - `tamper`: kline event number `afterMessages + 1` carries a wrong close price (the socket
+   *   disagrees with REST on that candle).
    */
-  kind: "drop" | "stall" | "malformed" | "shutdown" | "refuse";
+  kind: "drop" | "stall" | "malformed" | "shutdown" | "refuse" | "tamper";
   /** Kline events sent on the connection before the fault. @default {0} */
   afterMessages?: number;
   /** Connection attempts this rule applies to. @default {1} */
@@ -326,6 +328,11 @@ export class LiveHub implements LiveFeed {
         B: "0",
       },
     };
+    const f0 = conn.fault;
+    if (f0?.kind === "tamper" && conn.sent === (f0.afterMessages ?? 0)) {
+      conn.fault = undefined;
+      event.k.c = formatDecimal(c.close[0] + 10 ** -d.price, d.price);
+    }
     conn.socket.send(JSON.stringify(conn.combined ? { stream: s.name, data: event } : event));
     conn.sent++;
     this.#options.onSend?.({

@@ -337,3 +337,29 @@ Deno.test("USD-M futures: the replica's /um feed and /fapi REST, closed candles 
   assertEquals(got.map((u) => u.quoteVolume), [...c.quoteVolume]);
   await replica.live.whenIdle();
 });
+
+Deno.test("REST and the socket disagree on a candle: REST's value is kept and counted", async () => {
+  await using replica = await startReplica({
+    now: NOW,
+    // One step per candle: every frame is a closed candle, so the first frame after the
+    // reconnect is a closed candle that the repair also fetches from REST.
+    live: {
+      fastForward: true,
+      updatesPerCandle: 1,
+      faults: [{ kind: "drop", afterMessages: 5 }, { kind: "tamper", afterMessages: 0 }],
+    },
+  });
+  await using stream = new KlineStream({
+    marketType: "spot",
+    symbols: "BTCUSDT",
+    interval: "1m",
+    wsUrl: replica.live.url,
+    restUrl: replica.restUrl,
+    reconnectMinMs: 50,
+  });
+  const got: KlineUpdate[] = [];
+  for await (const u of stream) if (got.push(u) >= 30) break;
+  assertEquals(got.map(columnsOf), truthUpdates(replica, "BTCUSDT", got[0].openTime, 30));
+  assertEquals(stream.stats.disagreements, 1);
+  await replica.live.whenIdle();
+});
