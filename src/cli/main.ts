@@ -17,11 +17,18 @@ import { cacheCommand } from "./cache.ts";
 import { demoCommand } from "./demo.ts";
 import { fetchCommand } from "./fetch.ts";
 import { replicaCommand } from "./replica.ts";
+import { syncCommand } from "./sync.ts";
 
 export { ExitCode } from "./_command.ts";
 export type { CliIo } from "./_io.ts";
 
-const COMMANDS: readonly Command[] = [fetchCommand, cacheCommand, replicaCommand, demoCommand];
+const COMMANDS: readonly Command[] = [
+  fetchCommand,
+  syncCommand,
+  cacheCommand,
+  replicaCommand,
+  demoCommand,
+];
 
 const USAGE =
   `vision-data — Binance klines from the Vision archive and the REST API, cached locally.

@@ -117,8 +117,8 @@ async function diskFullAware<T>(path: string, write: () => Promise<T>): Promise<
   }
 }
 
-/** Reads a partition's Parquet file back into columns. */
-async function readPartition(path: string): Promise<KlineColumns> {
+/** Reads a partition's Parquet file back into columns (also used by the tests). */
+export async function readPartition(path: string): Promise<KlineColumns> {
   const file = (await Deno.readFile(path)).buffer;
   const rows = await parquetReadObjects({ file });
   const c = allocateColumns(rows.length);
