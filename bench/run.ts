@@ -8,7 +8,7 @@
  * deno task bench --only vision   # one area (or several: --only vision,cache)
  * ```
  *
- * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`.
+ * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`, `dataset`.
  *
  * @module
  */
@@ -19,6 +19,7 @@ import { PYTHON_REFERENCE_MS, runVisionBench } from "./vision_bench.ts";
 import { runRestBench } from "./rest_bench.ts";
 import { runManagerBench } from "./manager_bench.ts";
 import { runReplicaBench } from "./replica_bench.ts";
+import { runDatasetBench } from "./dataset_bench.ts";
 
 /** One line of the table. */
 export interface BenchRow {
@@ -55,6 +56,7 @@ export const AREAS = [
   "rest",
   "dispose",
   "replica",
+  "dataset",
 ] as const;
 
 const ms = (x: number) => `${fix(x)} ms`;
@@ -298,6 +300,18 @@ export async function runAllBenches(options: RunOptions = {}): Promise<BenchRow[
         x(row.ratio),
       );
     }
+  }
+  if (only.has("dataset")) {
+    options.onArea?.("dataset");
+    const d = await runDatasetBench({ print: false });
+    add(
+      "dataset",
+      `syncDataset ${d.symbols} symbols × 1 year × 1m (${d.rows} rows, ${d.partitions} Parquet partitions)`,
+      `${ms(d.syncMs)} (${mrows(d.rowsPerSec)}; peak RSS ${mb(d.peakRssBytes)})`,
+      `${d.symbols} × single-symbol cold year ${ms(d.singleColdYearMs)}`,
+      x(d.ratio),
+      "peak RSS ≤ 400 MB",
+    );
   }
   return rows;
 }

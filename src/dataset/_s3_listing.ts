@@ -6,6 +6,9 @@
  */
 import { getText } from "./_http_text.ts";
 import { MalformedResponseError } from "../errors.ts";
+import { type MarketType, MarketType as Markets } from "../market.ts";
+import { DEFAULT_VISION_BASE_URL } from "../vision/paths.ts";
+import { UnknownMarketError } from "./errors.ts";
 
 /** Where Binance serves the listing of `data.binance.vision`. */
 export const DEFAULT_LISTING_URL = "https://s3-ap-northeast-1.amazonaws.com/data.binance.vision";
@@ -85,4 +88,18 @@ export async function listLevel(
     }
     marker = nextMarker;
   }
+}
+
+/** The listing endpoint for the given options. */
+export function listingUrlOf(options: { listingUrl?: string; visionUrl?: string }): string {
+  if (options.listingUrl) return options.listingUrl.replace(/\/+$/, "");
+  const vision = options.visionUrl?.replace(/\/+$/, "");
+  return !vision || vision === DEFAULT_VISION_BASE_URL
+    ? DEFAULT_LISTING_URL
+    : `${vision}/data.binance.vision`;
+}
+
+/** Throws {@linkcode UnknownMarketError} unless `market` is one of spot, um, cm. */
+export function assertMarket(market: string): asserts market is MarketType {
+  if (!(Object.values(Markets) as string[]).includes(market)) throw new UnknownMarketError(market);
 }

@@ -19,7 +19,8 @@ import { DEFAULT_VISION_BASE_URL } from "../vision/paths.ts";
 import { ensureDatasetRoot, type Unit, unitKey } from "./_layout.ts";
 import { ownsUnit, parseShard, type Shard, shardFromEnv } from "./_shard.ts";
 import { syncUnit, type UnitOutcome, type WriteData, writePartitionParquet } from "./_unit.ts";
-import { assertMarket, listSymbols } from "./symbols.ts";
+import { listSymbols } from "./symbols.ts";
+import { assertMarket } from "./_s3_listing.ts";
 
 /** Options for {@linkcode syncDataset}. */
 export interface SyncDatasetOptions {

@@ -9,16 +9,14 @@ import {
   type Interval,
   marketCapabilities,
   type MarketType,
-  MarketType as Markets,
   visionIntervalName,
 } from "../market.ts";
 import { runLimited } from "../_worker_loop.ts";
 import { RestDataClient } from "../rest/client.ts";
 import { closeSymbolMatches } from "../rest/exchange_info.ts";
-import { DEFAULT_VISION_BASE_URL } from "../vision/paths.ts";
 import { globMatcher, isGlob } from "./_glob.ts";
-import { DEFAULT_LISTING_URL, listLevel } from "./_s3_listing.ts";
-import { SymbolSelectionError, UnknownMarketError } from "./errors.ts";
+import { assertMarket, listingUrlOf, listLevel } from "./_s3_listing.ts";
+import { SymbolSelectionError } from "./errors.ts";
 
 /** A symbol the archive holds. */
 export interface SymbolInfo {
@@ -71,20 +69,6 @@ function quoteBySuffix(symbol: string): string | undefined {
 const asList = (v: string | readonly string[] | undefined): string[] | undefined =>
   v === undefined ? undefined : (typeof v === "string" ? v.split(",") : [...v])
     .map((s) => s.trim().toUpperCase()).filter(Boolean);
-
-/** The listing endpoint for the given options. */
-export function listingUrlOf(options: { listingUrl?: string; visionUrl?: string }): string {
-  if (options.listingUrl) return options.listingUrl.replace(/\/+$/, "");
-  const vision = options.visionUrl?.replace(/\/+$/, "");
-  return !vision || vision === DEFAULT_VISION_BASE_URL
-    ? DEFAULT_LISTING_URL
-    : `${vision}/data.binance.vision`;
-}
-
-/** Throws {@linkcode UnknownMarketError} unless `market` is one of spot, um, cm. */
-export function assertMarket(market: string): asserts market is MarketType {
-  if (!(Object.values(Markets) as string[]).includes(market)) throw new UnknownMarketError(market);
-}
 
 /**
  * The symbols the Vision archive holds for a market (daily and monthly kline folders, every
