@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { join } from "@std/path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { startReplica } from "../testing/mod.ts";
+import { DEFAULT_SYMBOLS, startReplica } from "../testing/mod.ts";
 import { verifyDataset } from "../src/dataset/mod.ts";
 import {
   assertDatasetMatchesTruth,
@@ -196,5 +196,59 @@ Deno.test("verify: a flipped byte and a deleted file are found offline; sync rep
       replica.requests.filter((e) => e.route === "archive").map((e) => e.path.split("/").at(-1)),
       ["ADABTC-1m-2024-01.zip"],
     );
+  });
+});
+
+Deno.test("gaps before listing and after delisting are recorded in the manifests, never filled", async () => {
+  await using replica = await startReplica({
+    now: NOW,
+    symbols: [
+      ...DEFAULT_SYMBOLS,
+      {
+        symbol: "GONEUSDT",
+        marketType: "spot",
+        listedAt: "2024-01-10T00:00:00Z",
+        delistedAt: "2024-01-20T00:00:00Z",
+      },
+    ],
+  });
+  await withDirs(1, async (out) => {
+    const opts = { symbols: "GONE*", start: "2023-11-01" };
+    const r = await replicaSync(replica, out, opts);
+    assertEquals(r.symbols, ["GONEUSDT"]);
+    assertEquals(r.totals.written, 4);
+    assertEquals(
+      replica.requests.filter((e) => e.route === "archive" && e.path.includes("-2023-")).length,
+      0,
+      "months before the first archive are known from the listing: no request",
+    );
+    const dec = manifestOf(
+      out,
+      "market=spot/symbol=GONEUSDT/interval=1m/year=2023/month=12/_manifest.json",
+    );
+    assertEquals([dec.rows, dec.file], [0, null]);
+    assertEquals(dec.gaps, [{
+      start: "2023-12-01T00:00:00.000Z",
+      end: "2024-01-01T00:00:00.000Z",
+    }]);
+    const dir = "market=spot/symbol=GONEUSDT/interval=1m/year=2024";
+    const jan = manifestOf(out, `${dir}/month=01/_manifest.json`);
+    assertEquals(jan.rows, 10 * 1440);
+    assertEquals(jan.firstOpenTime, "2024-01-10T00:00:00.000Z");
+    assertEquals(jan.lastOpenTime, "2024-01-19T23:59:00.000Z");
+    assertEquals(jan.gaps, [
+      { start: "2024-01-01T00:00:00.000Z", end: "2024-01-10T00:00:00.000Z" },
+      { start: "2024-01-20T00:00:00.000Z", end: "2024-02-01T00:00:00.000Z" },
+    ]);
+    const feb = manifestOf(out, `${dir}/month=02/_manifest.json`);
+    assertEquals([feb.rows, feb.file], [0, null], "no rows: no file, not an empty one");
+    assertEquals(feb.gaps, [{
+      start: "2024-02-01T00:00:00.000Z",
+      end: "2024-03-01T00:00:00.000Z",
+    }]);
+    assertEquals(await assertDatasetMatchesTruth(replica, out), 10 * 1440);
+    replica.clearLog();
+    assertEquals((await replicaSync(replica, out, opts)).totals.unchanged, 4);
+    assertEquals(replica.requests.filter((e) => e.route === "archive").length, 0);
   });
 });

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type MarketType, parseInterval } from "../market.ts";
+import type { MarketType } from "../market.ts";
 import { InvalidShardError, SymbolSelectionError, UnknownMarketError } from "../dataset/errors.ts";
 import { DatasetDirError } from "../dataset/errors.ts";
 import { SHARD_COUNT_ENV, syncDataset, type SyncReport, verifyDataset } from "../dataset/sync.ts";
@@ -132,7 +132,7 @@ async function run(args: string[], { io, signal }: CommandContext): Promise<numb
         symbols: str(values, "symbols") ?? "all",
         quoteAsset: str(values, "quote"),
         status: str(values, "status"),
-        intervals: intervals.map((iv) => parseInterval(iv)),
+        intervals,
         start: parseDateArg("start", start),
         end: optDate("end", str(values, "end")),
         shard: str(values, "shard"),

@@ -17,7 +17,16 @@ export interface Shard {
 
 const MAX_SHARDS = 100_000;
 
-/** Environment variable with the shard count when `JOB_COMPLETION_INDEX` gives the index. */
+/**
+ * The environment variable with the shard count N, read when `JOB_COMPLETION_INDEX` (set by a
+ * Kubernetes Indexed Job, 0-based) gives the index and no shard is passed.
+ *
+ * @example
+ * ```ts
+ * import { SHARD_COUNT_ENV } from "@vision-data/client";
+ * SHARD_COUNT_ENV; // "VISION_DATA_SHARD_COUNT"
+ * ```
+ */
 export const SHARD_COUNT_ENV = "VISION_DATA_SHARD_COUNT";
 
 /** Parses `K/N` (1-based K). */

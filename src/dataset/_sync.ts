@@ -15,12 +15,12 @@ import { dayStart, iso, monthStart, type TimeInput, toEpochMs, utcMonth } from "
 import { InvalidRangeError } from "../errors.ts";
 import { runWorkerLoop } from "../_worker_loop.ts";
 import { VisionDataClient } from "../vision/client.ts";
-import { DEFAULT_VISION_BASE_URL } from "../vision/paths.ts";
+import { DEFAULT_VISION_BASE_URL, klineArchiveDir } from "../vision/paths.ts";
 import { ensureDatasetRoot, type Unit, unitKey } from "./_layout.ts";
 import { ownsUnit, parseShard, type Shard, shardFromEnv } from "./_shard.ts";
 import { syncUnit, type UnitOutcome, type WriteData, writePartitionParquet } from "./_unit.ts";
 import { listSymbols } from "./symbols.ts";
-import { assertMarket } from "./_s3_listing.ts";
+import { assertMarket, listingUrlOf, listLevel } from "./_s3_listing.ts";
 
 /** Options for {@linkcode syncDataset}. */
 export interface SyncDatasetOptions {
@@ -217,6 +217,24 @@ export async function runSync(options: SyncDatasetOptions, deps: SyncDeps): Prom
   await ensureDatasetRoot(options.out);
 
   const concurrency = options.concurrency ?? 4;
+  const listingUrl = listingUrlOf(options);
+  const firstMonths = new Map<string, Promise<number | undefined>>();
+  // One listing request per symbol and interval, and only when one of its units has no
+  // manifest yet: the first monthly archive bounds where requests can find anything.
+  const archiveStart = (u: Unit): Promise<number | undefined> => {
+    const key = `${u.symbol}/${u.interval}`;
+    let p = firstMonths.get(key);
+    if (!p) {
+      const prefix = klineArchiveDir(market, u.symbol, u.interval, "monthly");
+      p = listLevel(listingUrl, prefix, { signal }).then((level) => {
+        const first = level.keys.filter((k) => k.endsWith(".zip")).sort()[0];
+        const label = first && /(\d{4}-\d\d)\.zip$/.exec(first)?.[1];
+        return label ? Date.parse(`${label}-01T00:00:00Z`) : undefined;
+      }, () => undefined);
+      firstMonths.set(key, p);
+    }
+    return p;
+  };
   const perSymbol = new Map<string, SymbolSummary>(symbols.map((s) => [s, emptySummary(s)]));
   const progress: SyncProgress = { done: 0, total: mine.length, bytes: 0, rows: 0, elapsedMs: 0 };
   {
@@ -239,6 +257,7 @@ export async function runSync(options: SyncDatasetOptions, deps: SyncDeps): Prom
           signal: sig,
           writeData: deps.writeData,
           onBytes: (n) => progress.bytes += n,
+          archiveStart,
         });
         const s = perSymbol.get(u.symbol)!;
         s.units++;

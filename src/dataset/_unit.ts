@@ -63,6 +63,11 @@ export interface UnitContext {
   writeData: WriteData;
   /** Zip bytes downloaded (deltas). */
   onBytes: (bytes: number) => void;
+  /**
+   * Start of the first month the archive has a monthly file for (from its listing), or
+   * `undefined` when unknown: units wholly before it are gaps without a request.
+   */
+  archiveStart: (u: Unit) => Promise<number | undefined>;
 }
 
 /** What a unit did. */
@@ -153,6 +158,27 @@ export async function syncUnit(u: Unit, ctx: UnitContext): Promise<UnitOutcome> 
       gaps: m!.gaps.length,
     };
   }
+  if (!cov) {
+    const first = await ctx.archiveStart(u);
+    // Before the symbol's first archive (not listed yet): a gap, known from the listing alone.
+    if (first !== undefined && u.end <= first) {
+      return await commit(
+        dir,
+        u,
+        {
+          coverage: u,
+          file: null,
+          rows: 0,
+          first: null,
+          last: null,
+          sources: [],
+          gaps: [u],
+        },
+        0,
+        0,
+      );
+    }
+  }
   const target = cov
     ? { start: Math.min(cov.start, u.start), end: Math.max(cov.end, u.end) }
     : { start: u.start, end: u.end };
@@ -204,7 +230,44 @@ export async function syncUnit(u: Unit, ctx: UnitContext): Promise<UnitOutcome> 
   }
   const checksums = await Promise.all(archives.map((a) => archiveChecksum(ctx, u, a)));
   const rows = m?.file && newRows === 0 ? m.rows : merged.length;
-  const first = newRows > 0 ? merged.openTime[0] : undefined;
+  const newSources = archives.map((archive, i) => ({ archive, sha256: checksums[i] }));
+  return await commit(
+    dir,
+    u,
+    {
+      coverage,
+      file,
+      rows,
+      first: newRows > 0 ? merged.openTime[0] : m?.firstOpenTime ?? null,
+      last: newRows > 0 ? merged.openTime[merged.length - 1] : m?.lastOpenTime ?? null,
+      sources: [...(m?.sources ?? []), ...newSources],
+      gaps,
+    },
+    newRows,
+    archives.length,
+  );
+}
+
+/** What a partition's manifest records, before formatting. */
+interface PartitionState {
+  coverage: TimeRange;
+  file: PartitionManifest["file"];
+  rows: number;
+  first: number | string | null;
+  last: number | string | null;
+  sources: PartitionManifest["sources"];
+  gaps: TimeRange[];
+}
+
+/** Writes the manifest (the commit point of a unit) and reports the unit as written. */
+async function commit(
+  dir: string,
+  u: Unit,
+  p: PartitionState,
+  newRows: number,
+  archives: number,
+): Promise<UnitOutcome> {
+  const time = (t: number | string | null) => typeof t === "number" ? iso(t) : t;
   const manifest: PartitionManifest = {
     format: "vision-data/partition",
     version: 1,
@@ -212,16 +275,13 @@ export async function syncUnit(u: Unit, ctx: UnitContext): Promise<UnitOutcome> 
     symbol: u.symbol,
     interval: visionIntervalName(u.interval),
     month: u.month,
-    coverage: toSpan(coverage),
-    file,
-    rows,
-    firstOpenTime: first !== undefined ? iso(first) : (m?.firstOpenTime ?? null),
-    lastOpenTime: newRows > 0 ? iso(merged.openTime[merged.length - 1]) : (m?.lastOpenTime ?? null),
-    sources: [
-      ...(m?.sources ?? []),
-      ...archives.map((archive, i) => ({ archive, sha256: checksums[i] })),
-    ].sort((a, b) => (a.archive < b.archive ? -1 : 1)),
-    gaps: mergeRanges(clip(gaps, coverage)).map(toSpan),
+    coverage: toSpan(p.coverage),
+    file: p.file,
+    rows: p.rows,
+    firstOpenTime: time(p.first),
+    lastOpenTime: time(p.last),
+    sources: [...p.sources].sort((a, b) => (a.archive < b.archive ? -1 : 1)),
+    gaps: mergeRanges(clip(p.gaps, p.coverage)).map(toSpan),
     writtenAt: iso(Date.now()),
   };
   await Deno.mkdir(dir, { recursive: true });
@@ -230,9 +290,9 @@ export async function syncUnit(u: Unit, ctx: UnitContext): Promise<UnitOutcome> 
   return {
     unit: u,
     status: "written",
-    rows,
+    rows: p.rows,
     newRows,
-    archives: archives.length,
+    archives,
     gaps: manifest.gaps.length,
   };
 }
