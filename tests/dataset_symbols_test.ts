@@ -20,6 +20,7 @@ import { runSync } from "../src/dataset/_sync.ts";
 import { writePartitionParquet } from "../src/dataset/_unit.ts";
 import type { MarketType } from "../src/market.ts";
 import { cli } from "./_cli_helpers.ts";
+import { main } from "../src/cli/main.ts";
 import { datasetFiles, NOW, replicaSync } from "./_dataset_helpers.ts";
 
 const MANY: ReplicaSymbol[] = Array.from({ length: 1205 }, (_, i) => ({
@@ -217,5 +218,47 @@ Deno.test("disk full: a typed error, no partial file, the dataset written so far
     assertEquals((await verifyDataset({ out })).problems, [], "what was written is intact");
   } finally {
     await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("CLI sync: plain progress lines when piped, a bar with rows/s and ETA on a terminal, a summary per symbol", async () => {
+  await using replica = await startReplica({ now: NOW });
+  const base = await Deno.makeTempDir({ prefix: "vd-dataset-cli-" });
+  try {
+    const args = (out: string) => [
+      "sync",
+      "--out",
+      out,
+      "--symbols",
+      "BTCUSDT,ETHUSDT",
+      "--interval",
+      "1h",
+      "--start",
+      "2024-01-01",
+      "--end",
+      "2024-03-01",
+      "--now",
+      NOW,
+      "--vision-url",
+      replica.visionUrl,
+      "--rest-url",
+      replica.restUrl,
+    ];
+    const piped = await cli(...args(join(base, "a")));
+    assertEquals(piped.code, 0, piped.err);
+    assert(!piped.err.includes("\x1b["), "no control characters when piped");
+    assertStringIncludes(piped.err, "sync 4/4 100%");
+    assert(/BTCUSDT\s+2\s+2\s+0\s+0\s+1,440\s+1,440\s+2\s+0/.test(piped.err), piped.err);
+    assertStringIncludes(piped.err, "shard 1/1: 4 of 4 units (4 written, 0 unchanged, 0 pending)");
+    let err = "";
+    const code = await main(args(join(base, "b")), {
+      io: { stdout: () => {}, stderr: (s) => err += s, isTerminal: true },
+    });
+    assertEquals(code, 0);
+    assert(/\r\x1b\[Ksync\s+█+ 4\/4 100% [\d.]+ [kM]B [\d,]+ rows\/s, ETA 0 ms/.test(err), err);
+    const again = await cli(...args(join(base, "a")), "--quiet");
+    assertEquals([again.code, again.err], [0, ""]);
+  } finally {
+    await Deno.remove(base, { recursive: true });
   }
 });
