@@ -24,10 +24,10 @@ export type { CliIo } from "./_io.ts";
 
 const COMMANDS: readonly Command[] = [
   fetchCommand,
-  syncCommand,
   cacheCommand,
   replicaCommand,
   demoCommand,
+  syncCommand,
 ];
 
 const USAGE =

@@ -285,6 +285,8 @@ async function commit(
     writtenAt: iso(Date.now()),
   };
   await Deno.mkdir(dir, { recursive: true });
+  // No rows: no file (a stale one from a run whose manifest was lost would be read as rows).
+  if (p.file === null) await Deno.remove(join(dir, dataFileName(u))).catch(() => {});
   const manifestPath = join(dir, MANIFEST_NAME);
   await diskFullAware(manifestPath, () => writeManifest(manifestPath, manifest));
   return {
