@@ -24,3 +24,4 @@ export * from "./src/rest/mod.ts";
 export * from "./src/manager.ts";
 export * from "./src/export/mod.ts";
 export * from "./src/live/mod.ts";
+export * from "./src/dataset/mod.ts";

@@ -8,7 +8,7 @@
  * deno task bench --only vision   # one area (or several: --only vision,cache)
  * ```
  *
- * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`, `live`.
+ * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`, `live`, `dataset`.
  *
  * @module
  */
@@ -20,6 +20,7 @@ import { runRestBench } from "./rest_bench.ts";
 import { runManagerBench } from "./manager_bench.ts";
 import { runReplicaBench } from "./replica_bench.ts";
 import { runLiveBench } from "./live_bench.ts";
+import { runDatasetBench } from "./dataset_bench.ts";
 
 /** One line of the table. */
 export interface BenchRow {
@@ -57,6 +58,7 @@ export const AREAS = [
   "dispose",
   "replica",
   "live",
+  "dataset",
 ] as const;
 
 const ms = (x: number) => `${fix(x)} ms`;
@@ -318,6 +320,18 @@ export async function runAllBenches(options: RunOptions = {}): Promise<BenchRow[
       ms(l.stream.cpuPer1000Ms),
       `${raw} ${ms(l.raw.cpuPer1000Ms)}`,
       x(l.stream.cpuPer1000Ms / l.raw.cpuPer1000Ms),
+    );
+  }
+  if (only.has("dataset")) {
+    options.onArea?.("dataset");
+    const d = await runDatasetBench({ print: false });
+    add(
+      "dataset",
+      `syncDataset ${d.symbols} symbols × 1 year × 1m (${d.rows} rows, ${d.partitions} Parquet partitions)`,
+      `${ms(d.syncMs)} (${mrows(d.rowsPerSec)}; peak RSS ${mb(d.peakRssBytes)})`,
+      `${d.symbols} × single-symbol cold year ${ms(d.singleColdYearMs)}`,
+      x(d.ratio),
+      "peak RSS ≤ 400 MB",
     );
   }
   return rows;

@@ -16,6 +16,8 @@ export interface ProgressUpdate {
   total: number;
   /** Bytes received so far, when known. */
   bytes?: number;
+  /** More figures shown after the counts (e.g. rows/s, ETA). */
+  detail?: string;
 }
 
 const WIDTH = 24;
@@ -78,5 +80,6 @@ function describe(p: ProgressUpdate, withLabel = true): string {
   const pct = p.total > 0 ? ` ${Math.floor((100 * p.done) / p.total)}%` : "";
   const bytes = p.bytes ? ` ${formatBytes(p.bytes)}` : "";
   const count = p.total > 0 ? `${p.done}/${p.total}` : `${p.done}`;
-  return `${withLabel ? p.label + " " : ""}${count}${pct}${bytes}`;
+  const detail = p.detail ? ` ${p.detail}` : "";
+  return `${withLabel ? p.label + " " : ""}${count}${pct}${bytes}${detail}`;
 }

@@ -92,7 +92,8 @@ const OPTIONS = {
   quiet: { type: "boolean", short: "q" },
 } as const;
 
-function parseUrl(name: string, value: string | undefined): string | undefined {
+/** An `--*-url` option: http(s) only, trailing slashes dropped. */
+export function parseUrl(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   try {
     const url = new URL(value);

@@ -18,6 +18,7 @@ import { demoCommand } from "./demo.ts";
 import { fetchCommand } from "./fetch.ts";
 import { replicaCommand } from "./replica.ts";
 import { watchCommand } from "./watch.ts";
+import { syncCommand } from "./sync.ts";
 
 export { ExitCode } from "./_command.ts";
 export type { CliIo } from "./_io.ts";
@@ -28,6 +29,7 @@ const COMMANDS: readonly Command[] = [
   replicaCommand,
   demoCommand,
   watchCommand,
+  syncCommand,
 ];
 
 const USAGE =
