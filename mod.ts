@@ -23,3 +23,5 @@ export * from "./src/vision/mod.ts";
 export * from "./src/rest/mod.ts";
 export * from "./src/manager.ts";
 export * from "./src/export/mod.ts";
+export * from "./src/limit_errors.ts";
+export * from "./src/limits.ts";

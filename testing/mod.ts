@@ -35,7 +35,8 @@ export {
   type MountedFixture,
   type ReplicaSymbol,
 } from "./_dataset.ts";
-export type { FaultKind, FaultRule } from "./_faults.ts";
+export type { FaultKind, FaultRule, HostileRow } from "./_faults.ts";
+export { hostileCsv, hostileKlinesBody, hostileRow } from "./_hostile.ts";
 export { archivePath, type PublicationLag } from "./_archive.ts";
 export {
   type CsvDecimals,

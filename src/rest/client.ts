@@ -13,7 +13,9 @@ import {
   MalformedResponseError,
   RateLimitError,
 } from "../errors.ts";
-import { fetchResponse, readBody, retryTransient } from "../http/mod.ts";
+import { cancelBody, fetchResponse, readBody, retryTransient } from "../http/mod.ts";
+import { BodyTooLargeError, LimitExceededError } from "../limit_errors.ts";
+import { intOption, LIMITS } from "../limits.ts";
 import { type KlineColumns, Klines, type KlinesMeta } from "../klines.ts";
 import {
   assertIntervalSupported,
@@ -25,6 +27,7 @@ import {
 import { ResourceOwner } from "../resource/owner.ts";
 import { resolveRange, type TimeInput, type TimeRange } from "../time.ts";
 import { decodeKlineBody } from "./_decode.ts";
+import { checkKlineRows } from "../_row_check.ts";
 import { type RestErrorContext, restErrorFor } from "./_errors.ts";
 import { type PageWindow, planPages } from "./_pagination.ts";
 import { runWorkerLoop } from "../_worker_loop.ts";
@@ -72,6 +75,18 @@ export interface RestDataClientOptions {
   retryMaxTimeoutMs?: number;
   /** 429 answers waited out per request before giving up with `RateLimitError`. @default {5} */
   maxRateLimitWaits?: number;
+  /**
+   * Largest response body accepted, bytes: a larger declared `Content-Length` is refused
+   * unread, a longer body is cut at the bound (`BodyTooLargeError`).
+   * @default {LIMITS.maxPageBytes (32 MiB)}
+   */
+  maxPageBytes?: number;
+  /**
+   * Longest 429 `Retry-After` waited out, ms: a longer one fails the call at once with
+   * `LimitExceededError` (naming the wait); shorter ones are waited and logged at warning.
+   * @default {LIMITS.maxRateLimitWaitMs (120000)}
+   */
+  maxRateLimitWaitMs?: number;
   /** No response headers within this → retriable timeout, ms. @default {10000} */
   headersTimeoutMs?: number;
   /** No body bytes within this → retriable timeout, ms. @default {10000} */
@@ -88,10 +103,12 @@ export interface RestFetchKlinesOptions {
   symbol: string;
   /** The kline interval. */
   interval: Interval;
-  /** Inclusive start (on open time). */
-  start: TimeInput;
-  /** Exclusive end (on open time); clamped to now. */
-  end: TimeInput;
+  /** Inclusive start (on open time); before the market's first data it is clamped to it. Exclusive with `days`. */
+  start?: TimeInput;
+  /** Exclusive end (on open time); clamped to now. @default {"now"} */
+  end?: TimeInput;
+  /** Days back from `end` (or now) instead of `start`; giving both is an `InvalidRangeError`. */
+  days?: number;
   /** Aborts this call only. */
   signal?: AbortSignal;
   /** Called after each page. */
@@ -156,6 +173,8 @@ export class RestDataClient implements AsyncDisposable {
   readonly #headersTimeoutMs: number;
   readonly #idleTimeoutMs: number;
   readonly #validateSymbols: boolean;
+  readonly #maxPageBytes: number;
+  readonly #maxRateLimitWaitMs: number;
   readonly #now: () => number;
   #http?: Deno.HttpClient;
   #info?: Promise<ExchangeInfo>;
@@ -201,6 +220,14 @@ export class RestDataClient implements AsyncDisposable {
     this.#headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
     this.#validateSymbols = options.validateSymbols ?? false;
+    this.#maxPageBytes = intOption("maxPageBytes", options.maxPageBytes, LIMITS.maxPageBytes, 1024);
+    this.#maxRateLimitWaitMs = intOption(
+      "maxRateLimitWaitMs",
+      options.maxRateLimitWaitMs,
+      LIMITS.maxRateLimitWaitMs,
+      0,
+      LIMITS.maxRetryAfterMs,
+    );
     this.#now = options.now ?? Date.now;
   }
 
@@ -227,10 +254,10 @@ export class RestDataClient implements AsyncDisposable {
   async fetchKlines(options: RestFetchKlinesOptions): Promise<Klines> {
     this.#owner.assertOpen();
     this.#throwIfBanned();
-    const symbol = normalizeSymbol(options.symbol);
+    const symbol = normalizeSymbol(options.symbol, this.marketType);
     assertIntervalSupported(this.marketType, options.interval, "rest");
     const now = this.#now();
-    const range = resolveRange(options, { now });
+    const range = resolveRange(options, { now, market: this.marketType });
     return await this.#owner.run(
       (signal) => this.#fetchKlines(symbol, options, range, now, signal),
       { signal: options.signal, name: `fetchKlines ${symbol} ${options.interval}` },
@@ -343,9 +370,24 @@ export class RestDataClient implements AsyncDisposable {
     const ctx: RestErrorContext = { url, market: this.marketType, symbol, interval };
     for (let waits = 0;; waits++) {
       try {
-        return decodeKlineBody(await this.#request(url, page.weight, ctx, signal), url, page.limit);
+        const columns = decodeKlineBody(
+          await this.#request(url, page.weight, ctx, signal),
+          url,
+          page.limit,
+        );
+        checkKlineRows(columns, interval, `page ${url}`);
+        return columns;
       } catch (err) {
         if (!(err instanceof RateLimitError) || waits >= this.#maxRateLimitWaits) throw err;
+        if (err.retryAfterMs > this.#maxRateLimitWaitMs) {
+          throw new LimitExceededError(
+            `429 Retry-After of ${url}`,
+            err.retryAfterMs,
+            this.#maxRateLimitWaitMs,
+            "maxRateLimitWaitMs",
+            "ms",
+          );
+        }
         // The gate set in #request holds every worker; this loop just tries again after it.
         log.warn("429 on {url}: waiting {ms} ms (Retry-After)", { url, ms: err.retryAfterMs });
       }
@@ -392,8 +434,10 @@ export class RestDataClient implements AsyncDisposable {
     } finally {
       settle?.();
     }
-    const used = Number(res.headers.get(USED_WEIGHT_HEADER));
-    if (res.headers.has(USED_WEIGHT_HEADER) && Number.isFinite(used)) {
+    const usedText = res.headers.get(USED_WEIGHT_HEADER)?.trim();
+    const used = Number(usedText);
+    // Acted on (it paces us): only a plain count within reach of the budget.
+    if (usedText !== undefined && /^\d{1,9}$/.test(usedText)) {
       this.#stats.lastUsedWeight = used;
       this.#budget?.observe(used);
     }
@@ -416,11 +460,20 @@ export class RestDataClient implements AsyncDisposable {
 
   async #readBytes(res: Response, url: string, signal: AbortSignal): Promise<Uint8Array> {
     const chunks: Uint8Array[] = [];
+    const max = this.#maxPageBytes;
+    const declared = Number(res.headers.get("content-length") ?? NaN);
+    if (declared > max) {
+      await cancelBody(res);
+      throw new BodyTooLargeError(url, declared, max, "maxPageBytes");
+    }
+    let size = 0;
     await readBody(res, {
       signal,
       idleTimeoutMs: this.#idleTimeoutMs,
       url,
       onChunk: (c) => {
+        size += c.length;
+        if (size > max) throw new BodyTooLargeError(url, size, max, "maxPageBytes");
         chunks.push(c);
       },
     });

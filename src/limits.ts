@@ -1,0 +1,98 @@
+/**
+ * Every bound the library applies to what comes from the network or the user, with its
+ * default and the option that changes it, in one place (the README's "Limits" table lists
+ * the same). Exceeding a bound is a typed error from `limit_errors.ts`, never a crash, a
+ * hang or unbounded memory/disk.
+ *
+ * @module
+ */
+import { InvalidOptionError } from "./limit_errors.ts";
+import type { MarketType } from "./market.ts";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+
+/**
+ * The defaults of the bounds (options of the same name override them where noted).
+ *
+ * @example
+ * ```ts
+ * import { LIMITS } from "@vision-data/client";
+ * LIMITS.maxPageBytes; // 8388608
+ * ```
+ */
+export const LIMITS = {
+  /**
+   * Largest archive accepted (`VisionDataClient` option `maxArchiveBytes`): the biggest
+   * Vision files (monthly trades of the busiest symbols) stay well below; an archive must
+   * also declare its size and may not exceed it.
+   */
+  maxArchiveBytes: 4 * GiB,
+  /** Largest `.CHECKSUM` body (one line, ~100 bytes). Not configurable. */
+  maxChecksumBytes: 64 * KiB,
+  /**
+   * Largest REST page body (`RestDataClient` option `maxPageBytes`): a 1500-row page is
+   * ~300 KB; `exchangeInfo` of spot ~ 2–3 MB.
+   */
+  maxPageBytes: 32 * MiB,
+  /**
+   * Longest `Retry-After` acted on, ms (418 bans last up to 3 days): larger or unreadable
+   * values are capped here, so a lying header cannot overflow a date.
+   */
+  maxRetryAfterMs: 3 * 86_400_000,
+  /**
+   * Longest 429 `Retry-After` a REST call waits out, ms (`RestDataClient` option
+   * `maxRateLimitWaitMs`); a longer one fails the call with `LimitExceededError`.
+   */
+  maxRateLimitWaitMs: 120_000,
+  /**
+   * Longest a Vision span may take in `DataSourceManager` AUTO before its rest goes to REST,
+   * ms (manager option `sourceTimeoutMs`).
+   */
+  sourceTimeoutMs: 120_000,
+  /** Largest cache day file read, bytes: 1s klines of a day are ~7.6 MB. Not configurable. */
+  maxCacheFileBytes: 64 * MiB,
+} as const;
+
+/**
+ * The first UTC day each market has klines for: spot 2017-08-17 (BTCUSDT, ETHUSDT listed
+ * 04:00 UTC), USDⓈ-M 2019-09-08 (BTCUSDT perpetual), COIN-M 2020-08-10 (BTCUSD_PERP).
+ * Dates from Binance's listings, as the bundled replica (`testing/_dataset.ts`) encodes them.
+ * Range starts before it are clamped to it.
+ *
+ * @example
+ * ```ts
+ * import { MARKET_FIRST_DATA } from "@vision-data/client";
+ * new Date(MARKET_FIRST_DATA.um).toISOString(); // "2019-09-08T00:00:00.000Z"
+ * ```
+ */
+export const MARKET_FIRST_DATA: Readonly<Record<MarketType, number>> = {
+  spot: Date.UTC(2017, 7, 17),
+  um: Date.UTC(2019, 8, 8),
+  cm: Date.UTC(2020, 7, 10),
+};
+
+/**
+ * Validates an integer option: `undefined` gives `fallback`; anything outside
+ * `[min, max]` or not an integer is an {@linkcode InvalidOptionError} naming the option.
+ *
+ * @example
+ * ```ts
+ * import { intOption, LIMITS } from "@vision-data/client";
+ * intOption("maxPageBytes", undefined, LIMITS.maxPageBytes, 1024, 2 ** 40); // 33554432
+ * ```
+ */
+export function intOption(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number = Number.MAX_SAFE_INTEGER,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(name, value, `an integer from ${min} to ${max}`);
+  }
+  return value;
+}
