@@ -432,7 +432,8 @@ export class KlineCache {
    */
   async list(filter: CacheFilter = {}): Promise<CacheEntry[]> {
     const { files } = await this.#walk(filter);
-    return await mapPool(files, this.#concurrency, async ({ key, path }) => {
+    return await mapPool(files, this.#concurrency, async ({ key, path, isDir }) => {
+      if (isDir) return null; // not a day file (verify reports it)
       try {
         using file = await Deno.open(path, { read: true });
         const { size } = await file.stat();
@@ -544,10 +545,10 @@ export class KlineCache {
   async clear(filter: CacheFilter = {}): Promise<CacheClearResult> {
     const { files, temps, dirs } = await this.#walk(filter);
     const result: CacheClearResult = { files: 0, bytes: 0, sweptTemps: await this.#sweep(temps) };
-    await mapPool(files, this.#concurrency, async ({ path }) => {
+    await mapPool(files, this.#concurrency, async ({ path, isDir }) => {
       try {
         const { size } = await Deno.stat(path);
-        await Deno.remove(path);
+        await Deno.remove(path, { recursive: isDir });
         result.files++;
         result.bytes += size;
       } catch (err) {
@@ -617,11 +618,11 @@ export class KlineCache {
   }
 
   async #walk(filter: CacheFilter): Promise<{
-    files: { key: CacheKey; path: string }[];
+    files: { key: CacheKey; path: string; isDir: boolean }[];
     temps: string[];
     dirs: string[];
   }> {
-    const files: { key: CacheKey; path: string }[] = [];
+    const files: { key: CacheKey; path: string; isDir: boolean }[] = [];
     const temps: string[] = [];
     const dirs: string[] = [];
     const symbolWanted = filter.symbol === undefined ? undefined : normalizeSymbol(filter.symbol);
@@ -653,7 +654,7 @@ export class KlineCache {
             if (!key) continue;
             if (filter.startDay !== undefined && key.day < filter.startDay) continue;
             if (filter.endDay !== undefined && key.day > filter.endDay) continue;
-            files.push({ key, path });
+            files.push({ key, path, isDir: f.isDirectory });
           }
         }
       }
