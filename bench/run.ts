@@ -8,7 +8,7 @@
  * deno task bench --only vision   # one area (or several: --only vision,cache)
  * ```
  *
- * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`.
+ * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`, `limits`.
  *
  * @module
  */
@@ -19,6 +19,7 @@ import { PYTHON_REFERENCE_MS, runVisionBench } from "./vision_bench.ts";
 import { runRestBench } from "./rest_bench.ts";
 import { runManagerBench } from "./manager_bench.ts";
 import { runReplicaBench } from "./replica_bench.ts";
+import { runLimitsBench } from "./limits_bench.ts";
 
 /** One line of the table. */
 export interface BenchRow {
@@ -55,6 +56,7 @@ export const AREAS = [
   "rest",
   "dispose",
   "replica",
+  "limits",
 ] as const;
 
 const ms = (x: number) => `${fix(x)} ms`;
@@ -296,6 +298,29 @@ export async function runAllBenches(options: RunOptions = {}): Promise<BenchRow[
           ? `Deno.serve static bytes ${fix(bytes.mbPerSec)} MB/s`
           : `Deno.serve "hello" ${fix(hello.reqPerSec, 0)} req/s`,
         x(row.ratio),
+      );
+    }
+  }
+  if (only.has("limits")) {
+    options.onArea?.("limits");
+    const l = await runLimitsBench();
+    const rise = (f: { peakBytes: number; beforeBytes: number }) => f.peakBytes - f.beforeBytes;
+    for (const f of [l.endless, l.endlessSmall]) {
+      add(
+        "limits",
+        `Endless REST body (2 pages in parallel) cut at maxPageBytes ${mb(f.maxPageBytes)}`,
+        `cut at ${mb(f.cutAtBytes)} in ${ms(f.ms)}`,
+        `bound ${mb(f.maxPageBytes)}`,
+        x(f.cutAtBytes / f.maxPageBytes),
+        "≤ bound + 1 chunk",
+      );
+      add(
+        "limits",
+        `… peak RSS rise of that process (VmHWM − VmRSS before)`,
+        `+${mb(rise(f))}`,
+        `healthy 1-day fetch +${mb(rise(l.baseline))}`,
+        x(rise(f) / rise(l.baseline)),
+        "≤ pages × bound",
       );
     }
   }

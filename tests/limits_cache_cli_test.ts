@@ -4,7 +4,7 @@
 import { assert, assertEquals, assertInstanceOf, assertMatch, assertRejects } from "@std/assert";
 import { dirname } from "@std/path";
 import { startReplica } from "../testing/mod.ts";
-import { CacheCorruptError, CacheDataError } from "../src/errors.ts";
+import { CacheCorruptError, CacheDataError, InvalidRangeError } from "../src/errors.ts";
 import { KlineCache } from "../src/cache/mod.ts";
 import { encodeKlineFile } from "../src/cache/_ipc.ts";
 import { allocateColumns } from "../src/columns.ts";
@@ -124,4 +124,19 @@ Deno.test("CLI: times outside reality and COIN-M symbols without _PERP exit 2 wi
     assertEquals(code, 2, err);
     assertMatch(err, re);
   }
+});
+
+Deno.test("manager: days back from now (no start), as fetchMarketData users know it", async () => {
+  await using replica = await startReplica({ now: NOW });
+  await using dir = await tempCacheDir();
+  await using manager = managerFor(replica, dir.path);
+  const k = await manager.getData({ symbol: "BTCUSDT", interval: "1h", days: 2 });
+  const now = Date.parse(NOW);
+  assertTruth(replica, k, { interval: "1h", start: now - 2 * 86_400_000, end: now });
+  assertEquals(k.length, 48);
+  const e = await assertRejects(
+    () => manager.getData({ symbol: "BTCUSDT", interval: "1h", days: 2, start: "2024-01-01" }),
+    InvalidRangeError,
+  );
+  assertMatch(e.message, /days 2 conflicts with start/);
 });
