@@ -201,7 +201,7 @@ export class InvalidOptionError extends VisionDataError {
 }
 
 /**
- * The temp dir archives spill into is missing or not writable.
+ * The temp dir archives spill into is missing, not writable, or full.
  *
  * @example
  * ```ts
@@ -221,7 +221,7 @@ export class TempDirError extends VisionDataError {
    */
   constructor(dir: string, reason: string, options?: ErrorOptions) {
     super(
-      `Cannot create a temp dir in ${dir}: ${reason} (set TMPDIR to a writable directory)`,
+      `Temp dir ${dir} is unusable: ${reason} (set TMPDIR to a writable directory with room)`,
       options,
     );
     this.dir = dir;

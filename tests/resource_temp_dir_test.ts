@@ -140,7 +140,7 @@ Deno.test("createTempDir: a missing temp root is a TempDirError naming it", () =
   try {
     const err = assertThrows(() => createTempDir(), TempDirError);
     assertEquals(err.dir, missing);
-    assertMatch(err.message, /gone: the directory does not exist/);
+    assertMatch(err.message, /gone is unusable: the directory does not exist/);
   } finally {
     if (before === undefined) Deno.env.delete("TMPDIR");
     else Deno.env.set("TMPDIR", before);

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { join } from "@std/path";
+import { basename, dirname, join } from "@std/path";
 import { getLogger } from "@logtape/logtape";
 import { ArchiveError, ChecksumMismatchError, HttpStatusError } from "../errors.ts";
-import { BodyTooLargeError, ContentLengthError } from "../limit_errors.ts";
+import { BodyTooLargeError, ContentLengthError, TempDirError } from "../limit_errors.ts";
 import { LIMITS } from "../limits.ts";
 import { isTransientError, retryTransient } from "../http/fetch.ts";
 import type { HttpSession } from "../http/session.ts";
@@ -278,7 +278,16 @@ async function readToFile(
         throw new BodyTooLargeError(res.url || path, bytes, declared.limit, declared.option);
       }
       hash.update(chunk);
-      await writeAll(file, chunk);
+      try {
+        await writeAll(file, chunk);
+      } catch (err) {
+        // A full or failing disk is the temp dir's problem: named, typed, and (in AUTO) a
+        // reason to ask REST instead — not a raw "No space left on device".
+        const why = err instanceof Error ? err.message : String(err);
+        throw new TempDirError(dirname(path), `writing ${basename(path)} failed: ${why}`, {
+          cause: err,
+        });
+      }
     },
   });
   return { bytes, digest: hash.digestHex() };
