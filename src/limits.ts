@@ -47,10 +47,11 @@ export const LIMITS = {
    */
   maxRateLimitWaitMs: 120_000,
   /**
-   * Longest a Vision span may take in `DataSourceManager` AUTO before its rest goes to REST,
-   * ms (manager option `sourceTimeoutMs`).
+   * Longest a Vision span may go without finishing an archive in `DataSourceManager` AUTO
+   * before it goes to REST, ms (manager option `sourceTimeoutMs`): a stalling archive host
+   * would otherwise cost 4 attempts × 30 s header timeouts plus backoff.
    */
-  sourceTimeoutMs: 120_000,
+  sourceTimeoutMs: 60_000,
   /** Largest cache day file read, bytes: 1s klines of a day are ~7.6 MB. Not configurable. */
   maxCacheFileBytes: 64 * MiB,
 } as const;

@@ -90,9 +90,10 @@ export interface DataSourceManagerOptions {
   /** How many source fetches (spans, cache files) run at once. @default {4} */
   concurrency?: number;
   /**
-   * Longest a Vision span may take in AUTO before the manager gives up on it and asks REST
-   * for that span (a stalling archive host otherwise costs minutes of retries), ms.
-   * @default {LIMITS.sourceTimeoutMs (120000)}
+   * Longest a Vision span may go in AUTO without finishing an archive before the manager
+   * gives up on it and asks REST for that span (a stalling archive host otherwise costs
+   * minutes of retries), ms. Each finished archive restarts it, so a long healthy download
+   * is never cut. @default {LIMITS.sourceTimeoutMs (60000)}
    */
   sourceTimeoutMs?: number;
   /** Extra options for the Vision client (download concurrency, timeouts, retries). */
@@ -465,18 +466,21 @@ export class DataSourceManager implements AsyncDisposable {
     writer: DayWriter | undefined,
   ): Promise<{ parts: Klines[]; lacked: TimeRange[] }> {
     const { meta } = req;
-    // AUTO bounds the span's total time; past it, the span is REST's (see sourceTimeoutMs).
+    // AUTO bounds how long the span may go without finishing an archive: past it, the span
+    // is REST's (see sourceTimeoutMs). A healthy long download keeps resetting it.
     const timer = failover ? new AbortController() : undefined;
-    const timeout = timer && setTimeout(() =>
-      timer.abort(
-        new SourceTimeoutError(
-          `Vision span ${iso(span.start)}..${iso(span.end)}`,
-          this.#sourceTimeoutMs,
-          this.#sourceTimeoutMs,
-          "sourceTimeoutMs",
-          "ms",
-        ),
-      ), this.#sourceTimeoutMs);
+    let timeout: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      clearTimeout(timeout);
+      if (!timer) return;
+      const limit = this.#sourceTimeoutMs;
+      const what = `Vision span ${iso(span.start)}..${iso(span.end)} without a finished archive`;
+      timeout = setTimeout(
+        () => timer.abort(new SourceTimeoutError(what, limit, limit, "sourceTimeoutMs", "ms")),
+        limit,
+      );
+    };
+    arm();
     try {
       const k = await this.#visionClient().fetchKlines({
         symbol: meta.symbol,
@@ -484,8 +488,10 @@ export class DataSourceManager implements AsyncDisposable {
         start: span.start,
         end: span.end,
         signal: timer ? AbortSignal.any([signal, timer.signal]) : signal,
-        onProgress: req.options.onProgress &&
-          ((p) => req.options.onProgress!({ source: "vision", ...p })),
+        onProgress: (p) => {
+          arm();
+          req.options.onProgress?.({ source: "vision", ...p });
+        },
         onArchive: writer && (({ columns }) => writeCompleteDays(writer, req, span, columns)),
       });
       const lacked = mergeRanges([...k.gaps, ...findGaps(k.openTime, meta.interval, span)]);
