@@ -24,4 +24,4 @@ export * from "./src/rest/mod.ts";
 export * from "./src/manager.ts";
 export * from "./src/export/mod.ts";
 export * from "./src/limit_errors.ts";
-export * from "./src/limits.ts";
+export { LIMITS, MARKET_FIRST_DATA } from "./src/limits.ts";

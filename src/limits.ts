@@ -80,7 +80,7 @@ export const MARKET_FIRST_DATA: Readonly<Record<MarketType, number>> = {
  *
  * @example
  * ```ts
- * import { intOption, LIMITS } from "@vision-data/client";
+ * import { intOption, LIMITS } from "./limits.ts";
  * intOption("maxPageBytes", undefined, LIMITS.maxPageBytes, 1024, 2 ** 40); // 33554432
  * ```
  */
