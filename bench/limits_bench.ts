@@ -6,7 +6,7 @@
  * and `VmHWM` (peak resident set) after one `RestDataClient.fetchKlines`:
  * - baseline: one day of 1m klines (2 pages) from a healthy replica;
  * - endless: the same call against a replica whose klines bodies never end (no
- *   Content-Length), with the default bound and with a 4 MiB one.
+ *   Content-Length), with the default bound and with a 1 MiB one.
  * Both replicas run in their own processes, so the client's RSS is its own.
  *
  * Run: `deno run -A --import-map=offline/import_map.json bench/limits_bench.ts`
@@ -42,7 +42,7 @@ export interface LimitsBenchResult {
   baseline: LimitsChildFigures;
   /** Endless body, default bound. */
   endless: LimitsChildFigures;
-  /** Endless body, a 4 MiB bound. */
+  /** Endless body, a 1 MiB bound. */
   endlessSmall: LimitsChildFigures;
 }
 
@@ -65,7 +65,7 @@ export async function runLimitsBench(): Promise<LimitsBenchResult> {
   return {
     baseline: await child(healthy.restUrl, LIMITS.maxPageBytes),
     endless: await child(endless.restUrl, LIMITS.maxPageBytes),
-    endlessSmall: await child(endless.restUrl, 4 * 1024 * 1024),
+    endlessSmall: await child(endless.restUrl, 1024 * 1024),
   };
 }
 

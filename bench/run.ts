@@ -320,7 +320,7 @@ export async function runAllBenches(options: RunOptions = {}): Promise<BenchRow[
         `+${mb(rise(f))}`,
         `healthy 1-day fetch +${mb(rise(l.baseline))}`,
         x(rise(f) / rise(l.baseline)),
-        "≤ pages × bound",
+        "flat: ≤ baseline + pages × bound",
       );
     }
   }

@@ -19,7 +19,7 @@ const GiB = 1024 * MiB;
  * @example
  * ```ts
  * import { LIMITS } from "@vision-data/client";
- * LIMITS.maxPageBytes; // 8388608
+ * LIMITS.maxPageBytes; // 4194304
  * ```
  */
 export const LIMITS = {
@@ -32,10 +32,12 @@ export const LIMITS = {
   /** Largest `.CHECKSUM` body (one line, ~100 bytes). Not configurable. */
   maxChecksumBytes: 64 * KiB,
   /**
-   * Largest REST page body (`RestDataClient` option `maxPageBytes`): a 1500-row page is
-   * ~300 KB; `exchangeInfo` of spot ~ 2–3 MB.
+   * Largest REST klines page body (`RestDataClient` option `maxPageBytes`): a 1500-row page
+   * is ~300 KB, so an endless body is cut before it costs memory worth mentioning.
    */
-  maxPageBytes: 32 * MiB,
+  maxPageBytes: 4 * MiB,
+  /** Largest `exchangeInfo` body (spot lists thousands of symbols). Not configurable. */
+  maxExchangeInfoBytes: 64 * MiB,
   /**
    * Longest `Retry-After` acted on, ms (418 bans last up to 3 days): larger or unreadable
    * values are capped here, so a lying header cannot overflow a date.
@@ -81,7 +83,7 @@ export const MARKET_FIRST_DATA: Readonly<Record<MarketType, number>> = {
  * @example
  * ```ts
  * import { intOption, LIMITS } from "./limits.ts";
- * intOption("maxPageBytes", undefined, LIMITS.maxPageBytes, 1024, 2 ** 40); // 33554432
+ * intOption("maxPageBytes", undefined, LIMITS.maxPageBytes, 1024, 2 ** 40); // 4194304
  * ```
  */
 export function intOption(

@@ -76,9 +76,10 @@ export interface RestDataClientOptions {
   /** 429 answers waited out per request before giving up with `RateLimitError`. @default {5} */
   maxRateLimitWaits?: number;
   /**
-   * Largest response body accepted, bytes: a larger declared `Content-Length` is refused
-   * unread, a longer body is cut at the bound (`BodyTooLargeError`).
-   * @default {LIMITS.maxPageBytes (32 MiB)}
+   * Largest klines page body accepted, bytes: a larger declared `Content-Length` is refused
+   * unread, a longer body is cut at the bound (`BodyTooLargeError`). A 1500-row page is
+   * ~0.3 MB. (`exchangeInfo` may be up to `LIMITS.maxExchangeInfoBytes`.)
+   * @default {LIMITS.maxPageBytes (4 MiB)}
    */
   maxPageBytes?: number;
   /**
@@ -278,7 +279,10 @@ export class RestDataClient implements AsyncDisposable {
       const p = this.#owner.run(async (signal) =>
         parseExchangeInfo(
           parseJson(
-            await this.#request(url, EXCHANGE_INFO_WEIGHT[this.marketType], ctx, signal),
+            await this.#request(url, EXCHANGE_INFO_WEIGHT[this.marketType], ctx, signal, {
+              maxBytes: Math.max(this.#maxPageBytes, LIMITS.maxExchangeInfoBytes),
+              option: "LIMITS.maxExchangeInfoBytes",
+            }),
             url,
           ),
           url,
@@ -371,7 +375,10 @@ export class RestDataClient implements AsyncDisposable {
     for (let waits = 0;; waits++) {
       try {
         const columns = decodeKlineBody(
-          await this.#request(url, page.weight, ctx, signal),
+          await this.#request(url, page.weight, ctx, signal, {
+            maxBytes: this.#maxPageBytes,
+            option: "maxPageBytes",
+          }),
           url,
           page.limit,
         );
@@ -403,8 +410,9 @@ export class RestDataClient implements AsyncDisposable {
     weight: number,
     ctx: RestErrorContext,
     signal: AbortSignal,
+    bound: BodyBound,
   ): Promise<Uint8Array> {
-    return retryTransient(() => this.#attempt(url, weight, ctx, signal), {
+    return retryTransient(() => this.#attempt(url, weight, ctx, signal, bound), {
       signal,
       maxAttempts: this.#maxAttempts,
       minTimeoutMs: this.#retryMinMs,
@@ -417,6 +425,7 @@ export class RestDataClient implements AsyncDisposable {
     weight: number,
     ctx: RestErrorContext,
     signal: AbortSignal,
+    bound: BodyBound,
   ): Promise<Uint8Array> {
     this.#throwIfBanned();
     await this.#waitForGate(signal);
@@ -441,7 +450,7 @@ export class RestDataClient implements AsyncDisposable {
       this.#stats.lastUsedWeight = used;
       this.#budget?.observe(used);
     }
-    const body = await this.#readBytes(res, url, signal);
+    const body = await this.#readBytes(res, url, signal, bound);
     if (res.status >= 200 && res.status < 300) return body;
     const text = new TextDecoder().decode(body);
     const err = restErrorFor(res.status, text, res.headers, ctx, Date.now());
@@ -458,13 +467,18 @@ export class RestDataClient implements AsyncDisposable {
     throw err;
   }
 
-  async #readBytes(res: Response, url: string, signal: AbortSignal): Promise<Uint8Array> {
+  async #readBytes(
+    res: Response,
+    url: string,
+    signal: AbortSignal,
+    bound: BodyBound,
+  ): Promise<Uint8Array> {
     const chunks: Uint8Array[] = [];
-    const max = this.#maxPageBytes;
+    const { maxBytes: max, option } = bound;
     const declared = Number(res.headers.get("content-length") ?? NaN);
     if (declared > max) {
       await cancelBody(res);
-      throw new BodyTooLargeError(url, declared, max, "maxPageBytes");
+      throw new BodyTooLargeError(url, declared, max, option);
     }
     let size = 0;
     await readBody(res, {
@@ -473,7 +487,7 @@ export class RestDataClient implements AsyncDisposable {
       url,
       onChunk: (c) => {
         size += c.length;
-        if (size > max) throw new BodyTooLargeError(url, size, max, "maxPageBytes");
+        if (size > max) throw new BodyTooLargeError(url, size, max, option);
         chunks.push(c);
       },
     });
@@ -525,6 +539,12 @@ export class RestDataClient implements AsyncDisposable {
         (near.length ? `; did you mean ${near.join(", ")}?` : ""),
     );
   }
+}
+
+/** The most bytes a response body may have, and the option that sets it (for errors). */
+interface BodyBound {
+  maxBytes: number;
+  option: string;
 }
 
 function parseJson(bytes: Uint8Array, url: string): unknown {
