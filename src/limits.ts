@@ -59,10 +59,13 @@ export const LIMITS = {
 } as const;
 
 /**
- * The first UTC day each market has klines for: spot 2017-08-17 (BTCUSDT, ETHUSDT listed
- * 04:00 UTC), USDⓈ-M 2019-09-08 (BTCUSDT perpetual), COIN-M 2020-08-10 (BTCUSD_PERP).
- * Dates from Binance's listings, as the bundled replica (`testing/_dataset.ts`) encodes them.
- * Range starts before it are clamped to it.
+ * The first UTC day each market has klines for; range starts before it are clamped to it.
+ * Where the facts come from (the protocol spec lists no dates): spot 2017-08-17 — the real
+ * archive file `BTCUSDT-1m-2017-08-17.csv` (tests/fixtures, see its SOURCES.md) starts at
+ * 04:00 UTC, when Binance spot trading began; USDⓈ-M 2019-09-08 (BTCUSDT perpetual, the
+ * market's launch) and COIN-M 2020-08-10 (BTCUSD_PERP, the market's launch) — Binance's
+ * listing dates, as the bundled replica's default symbols encode them (`testing/_dataset.ts`).
+ * The day is taken whole (from 00:00 UTC), so the first candles are never clamped away.
  *
  * @example
  * ```ts
