@@ -26,7 +26,7 @@ import {
   LimitExceededError,
   TempDirError,
 } from "../src/limit_errors.ts";
-import { IpBannedError } from "../src/errors.ts";
+import { ArchiveError, IpBannedError, MalformedResponseError } from "../src/errors.ts";
 import { LIMITS } from "../src/limits.ts";
 import { DataSource } from "../src/klines.ts";
 import { assertTruth, managerFor, sourceCounts, tempCacheDir } from "./_manager_helpers.ts";
@@ -277,4 +277,52 @@ Deno.test("418 with an absurd Retry-After: the ban is recorded, capped at 3 days
   const sent = replica.requests.length;
   assertInstanceOf((await outcome(rest.fetchKlines(DAY))).error, IpBannedError);
   assertEquals(replica.requests.length, sent);
+});
+
+/** A raw HTTP/1.1 server answering every request with `head` + `body`, then closing. */
+function rawServer(head: string, body: Uint8Array) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Promise<void>[] = [];
+  const serving = (async () => {
+    for await (const conn of listener) {
+      conns.push((async () => {
+        try {
+          await conn.read(new Uint8Array(16_384)); // the request (small, one read)
+          await conn.write(new TextEncoder().encode(head));
+          for (let at = 0; at < body.length; at += 65_536) {
+            await conn.write(body.subarray(at, at + 65_536));
+          }
+        } catch { /* the client left: fine */ }
+        try {
+          conn.close();
+        } catch { /* closed */ }
+      })());
+    }
+  })();
+  return {
+    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      await serving.catch(() => {});
+      await Promise.all(conns);
+    },
+  };
+}
+
+Deno.test("lying Content-Length (shorter than the body sent): read to the declared length only, typed error", async () => {
+  const body = new Uint8Array(4 * 1024 * 1024).fill(0x5b); // "[[[[…": 4 MiB of it
+  await using server = rawServer(
+    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 16\r\nconnection: close\r\n\r\n",
+    body,
+  );
+  await using rest = new RestDataClient({
+    marketType: "spot",
+    baseUrl: server.url,
+    maxAttempts: 1,
+  });
+  const { error } = await outcome(rest.fetchKlines(DAY));
+  assertInstanceOf(error, MalformedResponseError); // 16 bytes of "[": not JSON; nothing more read
+  await using client = vision(server.url, { maxAttempts: 1 });
+  const v = await outcome(client.fetchKlines(DAY));
+  assertInstanceOf(v.error, ArchiveError); // the "CHECKSUM" is 16 bytes of "[": unreadable
 });
