@@ -25,3 +25,5 @@ export * from "./src/manager.ts";
 export * from "./src/export/mod.ts";
 export * from "./src/live/mod.ts";
 export * from "./src/dataset/mod.ts";
+export * from "./src/limit_errors.ts";
+export { LIMITS, MARKET_FIRST_DATA } from "./src/limits.ts";

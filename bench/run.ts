@@ -8,7 +8,7 @@
  * deno task bench --only vision   # one area (or several: --only vision,cache)
  * ```
  *
- * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`, `live`, `dataset`.
+ * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`, `live`, `dataset`, `limits`.
  *
  * @module
  */
@@ -21,6 +21,7 @@ import { runManagerBench } from "./manager_bench.ts";
 import { runReplicaBench } from "./replica_bench.ts";
 import { runLiveBench } from "./live_bench.ts";
 import { runDatasetBench } from "./dataset_bench.ts";
+import { runLimitsBench } from "./limits_bench.ts";
 
 /** One line of the table. */
 export interface BenchRow {
@@ -59,6 +60,7 @@ export const AREAS = [
   "replica",
   "live",
   "dataset",
+  "limits",
 ] as const;
 
 const ms = (x: number) => `${fix(x)} ms`;
@@ -333,6 +335,29 @@ export async function runAllBenches(options: RunOptions = {}): Promise<BenchRow[
       x(d.ratio),
       "peak RSS ≤ 400 MB",
     );
+  }
+  if (only.has("limits")) {
+    options.onArea?.("limits");
+    const l = await runLimitsBench();
+    const rise = (f: { peakBytes: number; beforeBytes: number }) => f.peakBytes - f.beforeBytes;
+    for (const f of [l.endless, l.endlessSmall]) {
+      add(
+        "limits",
+        `Endless REST body (2 pages in parallel) cut at maxPageBytes ${mb(f.maxPageBytes)}`,
+        `cut at ${mb(f.cutAtBytes)} in ${ms(f.ms)}`,
+        `bound ${mb(f.maxPageBytes)}`,
+        x(f.cutAtBytes / f.maxPageBytes),
+        "≤ bound + 1 chunk",
+      );
+      add(
+        "limits",
+        `… peak RSS rise of that process (VmHWM − VmRSS before)`,
+        `+${mb(rise(f))}`,
+        `healthy 1-day fetch +${mb(rise(l.baseline))}`,
+        x(rise(f) / rise(l.baseline)),
+        "flat: ≤ baseline + pages × bound",
+      );
+    }
   }
   return rows;
 }

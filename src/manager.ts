@@ -8,6 +8,7 @@
 import { getLogger } from "@logtape/logtape";
 import { type CacheKey, KlineCache } from "./cache/mod.ts";
 import {
+  ChecksumMismatchError,
   ClientClosedError,
   InvalidRangeError,
   InvalidSymbolError,
@@ -26,7 +27,9 @@ import {
 import { type Interval, type MarketType, normalizeSymbol } from "./market.ts";
 import { ResourceOwner } from "./resource/owner.ts";
 import { RestDataClient, type RestDataClientOptions } from "./rest/client.ts";
-import { resolveRange, type TimeInput, type TimeRange } from "./time.ts";
+import { iso, resolveRange, type TimeInput, type TimeRange } from "./time.ts";
+import { SourceTimeoutError } from "./limit_errors.ts";
+import { intOption, LIMITS } from "./limits.ts";
 import { VisionDataClient, type VisionDataClientOptions } from "./vision/client.ts";
 import {
   type AllowedSources,
@@ -86,6 +89,13 @@ export interface DataSourceManagerOptions {
   now?: () => number;
   /** How many source fetches (spans, cache files) run at once. @default {4} */
   concurrency?: number;
+  /**
+   * Longest a Vision span may go in AUTO without finishing an archive before the manager
+   * gives up on it and asks REST for that span (a stalling archive host otherwise costs
+   * minutes of retries), ms. Each finished archive restarts it, so a long healthy download
+   * is never cut. @default {LIMITS.sourceTimeoutMs (60000)}
+   */
+  sourceTimeoutMs?: number;
   /** Extra options for the Vision client (download concurrency, timeouts, retries). */
   vision?: Omit<
     VisionDataClientOptions,
@@ -132,10 +142,12 @@ export interface GetDataOptions {
   symbol: string;
   /** The interval; it must be offered by a source the call may use. */
   interval: Interval;
-  /** Inclusive start (on open time). */
-  start: TimeInput;
-  /** Exclusive end (on open time); clamped to now. */
-  end: TimeInput;
+  /** Inclusive start (on open time); before the market's first data it is clamped to it. Exclusive with `days`. */
+  start?: TimeInput;
+  /** Exclusive end (on open time); clamped to now. @default {"now"} */
+  end?: TimeInput;
+  /** Days back from `end` (or now) instead of `start`; giving both is an `InvalidRangeError`. */
+  days?: number;
   /**
    * `AUTO` (default): cache, then Vision for archived days, then REST for the rest and for
    * what Vision lacked. `VISION`/`REST`: only that remote source fills what the cache lacks
@@ -214,6 +226,8 @@ export class DataSourceManager implements AsyncDisposable {
   readonly #childBudgetMs: number;
   readonly #cache: KlineCache | undefined;
   readonly #stats: CacheStats = { hits: 0, misses: 0, errors: 0, writes: 0 };
+  readonly #failovers: FailoverStats = { checksum: 0, timeout: 0, other: 0 };
+  readonly #sourceTimeoutMs: number;
   #vision: VisionDataClient | undefined;
   #rest: RestDataClient | undefined;
 
@@ -236,6 +250,12 @@ export class DataSourceManager implements AsyncDisposable {
     // The clients are released one after the other after the manager's grace: each gets
     // half of what is left, so both fit in the one budget even if each uses all of its own.
     this.#childBudgetMs = Math.floor((budget - grace) / 2);
+    this.#sourceTimeoutMs = intOption(
+      "sourceTimeoutMs",
+      options.sourceTimeoutMs,
+      LIMITS.sourceTimeoutMs,
+      1,
+    );
     this.#now = options.now ?? Date.now;
     this.#concurrency = Math.max(1, options.concurrency ?? 4);
     this.#cache = options.useCache === false
@@ -256,6 +276,20 @@ export class DataSourceManager implements AsyncDisposable {
   }
 
   /**
+   * How often AUTO replaced Vision spans with REST data so far (a copy): `checksum` for
+   * archives that failed their checksum after retries, `timeout` for spans over
+   * `sourceTimeoutMs`, `other` for the remaining source failures. Each is logged at warning.
+   *
+   * @example
+   * ```ts ignore
+   * const { checksum } = manager.getFailoverStats();
+   * ```
+   */
+  getFailoverStats(): FailoverStats {
+    return { ...this.#failovers };
+  }
+
+  /**
    * Klines of `symbol` at `interval` whose open time lies in `[start, end)`: sorted,
    * de-duplicated, with per-row `sources` and the `gaps` no allowed source could fill (no
    * row is ever invented). Throws the clients' typed errors: `InvalidSymbolError`,
@@ -269,12 +303,12 @@ export class DataSourceManager implements AsyncDisposable {
    */
   async getData(options: GetDataOptions): Promise<Klines> {
     this.#owner.assertOpen();
-    const symbol = normalizeSymbol(options.symbol);
+    const symbol = normalizeSymbol(options.symbol, this.marketType);
     const interval = options.interval;
     const mode = options.enforceSource ?? DataSource.AUTO;
     const allowed = allowedSources(this.marketType, interval, mode, this.#cache !== undefined);
     const now = this.#now();
-    const asked = resolveRange({ start: options.start, end: options.end }, { now });
+    const asked = resolveRange(options, { now, market: this.marketType });
     const range = candleRange(asked, interval, now, options.includeOpenCandle ?? false);
     const meta: KlinesMeta = { symbol, interval, marketType: this.marketType };
     try {
@@ -432,15 +466,32 @@ export class DataSourceManager implements AsyncDisposable {
     writer: DayWriter | undefined,
   ): Promise<{ parts: Klines[]; lacked: TimeRange[] }> {
     const { meta } = req;
+    // AUTO bounds how long the span may go without finishing an archive: past it, the span
+    // is REST's (see sourceTimeoutMs). A healthy long download keeps resetting it.
+    const timer = failover ? new AbortController() : undefined;
+    let timeout: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      clearTimeout(timeout);
+      if (!timer) return;
+      const limit = this.#sourceTimeoutMs;
+      const what = `Vision span ${iso(span.start)}..${iso(span.end)} without a finished archive`;
+      timeout = setTimeout(
+        () => timer.abort(new SourceTimeoutError(what, limit, limit, "sourceTimeoutMs", "ms")),
+        limit,
+      );
+    };
+    arm();
     try {
       const k = await this.#visionClient().fetchKlines({
         symbol: meta.symbol,
         interval: meta.interval,
         start: span.start,
         end: span.end,
-        signal,
-        onProgress: req.options.onProgress &&
-          ((p) => req.options.onProgress!({ source: "vision", ...p })),
+        signal: timer ? AbortSignal.any([signal, timer.signal]) : signal,
+        onProgress: (p) => {
+          arm();
+          req.options.onProgress?.({ source: "vision", ...p });
+        },
         onArchive: writer && (({ columns }) => writeCompleteDays(writer, req, span, columns)),
       });
       const lacked = mergeRanges([...k.gaps, ...findGaps(k.openTime, meta.interval, span)]);
@@ -450,8 +501,14 @@ export class DataSourceManager implements AsyncDisposable {
       // after retries) is a span for REST, not a failed call: retry the span's files one by
       // one so that only the bad one goes to REST. Aborts and closes propagate.
       if (!failover || signal.aborted || !isFailoverError(err)) throw err;
-      const units = splitForRetry(span, meta.interval);
+      const units = err instanceof SourceTimeoutError ? [] : splitForRetry(span, meta.interval);
       if (units.length === 0) {
+        const kind = err instanceof ChecksumMismatchError
+          ? "checksum"
+          : err instanceof SourceTimeoutError
+          ? "timeout"
+          : "other";
+        this.#failovers[kind]++;
         logger.warn("Vision failed for {start}..{end}, asking REST: {error}", {
           start: new Date(span.start).toISOString(),
           end: new Date(span.end).toISOString(),
@@ -465,6 +522,8 @@ export class DataSourceManager implements AsyncDisposable {
         signal,
       );
       return { parts: got.flatMap((g) => g.parts), lacked: got.flatMap((g) => g.lacked) };
+    } finally {
+      clearTimeout(timeout);
     }
   }
 
@@ -532,6 +591,24 @@ export class DataSourceManager implements AsyncDisposable {
     }
     return this.#rest;
   }
+}
+
+/**
+ * Counts of Vision spans AUTO handed to REST, by cause (see `getFailoverStats`).
+ *
+ * @example
+ * ```ts
+ * import type { FailoverStats } from "@vision-data/client";
+ * const total = (s: FailoverStats) => s.checksum + s.timeout + s.other;
+ * ```
+ */
+export interface FailoverStats {
+  /** Archives that failed their checksum after retries. */
+  checksum: number;
+  /** Spans over `sourceTimeoutMs`. */
+  timeout: number;
+  /** Other source failures (server errors, corrupt archives or rows, body limits). */
+  other: number;
 }
 
 /** One `getData` call's resolved request. */

@@ -317,21 +317,36 @@ export function assertIntervalSupported(
 /** The symbol rule Binance uses (COIN-M contracts carry a `_PERP`/`_YYMMDD` suffix). */
 export const SYMBOL_PATTERN: RegExp = /^[A-Z0-9]{1,30}(_[A-Z0-9]+)?$/;
 
+/** What a symbol may look like as typed: ASCII letters and digits only, any case. */
+const SYMBOL_INPUT_PATTERN = /^[A-Za-z0-9]{1,30}(_[A-Za-z0-9]+)?$/;
+
 /**
- * Upper-cases and validates a symbol, throwing {@linkcode InvalidSymbolError} otherwise.
+ * Validates and upper-cases a symbol, throwing {@linkcode InvalidSymbolError} otherwise.
+ * The check runs on the text as given, *before* upper-casing: `"ſ".toUpperCase()` is `S`
+ * and `"ı"` becomes `I`, `"ß"` becomes `SS`, so normalising first would turn non-ASCII
+ * input into a valid-looking ASCII symbol. With `market: "cm"`, a kline symbol without a
+ * contract suffix (`BTCUSD`) is refused with the `_PERP` name suggested.
  *
  * @example
  * ```ts
  * import { normalizeSymbol } from "@vision-data/client";
  * normalizeSymbol("btcusdt"); // "BTCUSDT"
+ * normalizeSymbol("btcusd_perp", "cm"); // "BTCUSD_PERP"
  * ```
  */
-export function normalizeSymbol(symbol: string): string {
-  const s = typeof symbol === "string" ? symbol.trim().toUpperCase() : "";
+export function normalizeSymbol(symbol: string, market?: MarketType): string {
+  const raw = typeof symbol === "string" ? symbol.trim() : "";
+  const s = SYMBOL_INPUT_PATTERN.test(raw) ? raw.toUpperCase() : "";
   if (!SYMBOL_PATTERN.test(s)) {
     throw new InvalidSymbolError(
       String(symbol),
-      `a symbol must match ${SYMBOL_PATTERN.source} (letters and digits, e.g. BTCUSDT or BTCUSD_PERP)`,
+      `a symbol must match ${SYMBOL_PATTERN.source} (ASCII letters and digits, e.g. BTCUSDT or BTCUSD_PERP)`,
+    );
+  }
+  if (market === "cm" && !s.includes("_")) {
+    throw new InvalidSymbolError(
+      String(symbol),
+      `COIN-M klines are per contract: use ${s}_PERP (perpetual) or ${s}_YYMMDD (delivery)`,
     );
   }
   return s;

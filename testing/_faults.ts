@@ -14,7 +14,8 @@ export type FaultKind =
   | "corrupt"
   | "badChecksum"
   | "status"
-  | "endless";
+  | "endless"
+  | "hostileRows";
 
 /**
  * One fault rule, as data. Rules are checked in order for every request; every matching
@@ -32,7 +33,12 @@ export type FaultKind =
  *   path or the `.CHECKSUM` path).
  * - `status` (`status`, default 503; `retryAfter` seconds; `body`): answer with that status;
  *   404 on archive paths gives S3's NoSuchKey XML, REST paths get a `{code,msg}` body.
- * - `endless` (`chunkBytes` default 16384, `intervalMs` default 5): a 200 whose body never ends.
+ * - `endless` (`chunkBytes` default 16384, `intervalMs` default 5): a 200 whose body never ends;
+ *   with `contentLength`, it declares that length (a lie: the body goes on past it, until the
+ *   client stops reading or the server's HTTP layer cuts it at the declared length).
+ * - `hostileRows` (`row`: one of `overflow`, `negativeVolume`, `highBelowLow`, `offGrid`,
+ *   `fractionalTime`; `at` row index, default 0): a REST klines page served with that row
+ *   made hostile (for archives, see `hostileCsv` in `_hostile.ts`).
  *
  * `latency` and `stallHeaders` notice a client leaving through `request.signal` (nothing else
  * reports it before headers are sent); Deno 2.9 prints a one-time "legacy behavior" notice for
@@ -64,11 +70,25 @@ export interface FaultRule {
   chunkBytes?: number;
   /** `endless`: pause between chunks. */
   intervalMs?: number;
+  /** `endless`: the `Content-Length` to declare (absent: none). */
+  contentLength?: number;
+  /** `hostileRows`: what to break. */
+  row?: HostileRow;
+  /** `hostileRows`: the 0-based row to break. @default {0} */
+  at?: number;
   /** Apply to the first N matching requests only. */
   times?: number;
   /** Apply with this probability (0–1), drawn from the replica's seeded RNG. */
   probability?: number;
 }
+
+/** How `hostileRows` breaks a row. */
+export type HostileRow =
+  | "overflow"
+  | "negativeVolume"
+  | "highBelowLow"
+  | "offGrid"
+  | "fractionalTime";
 
 /** The faults chosen for one request. */
 export interface AppliedFaults {
@@ -112,6 +132,7 @@ const KINDS = new Set<FaultKind>([
   "badChecksum",
   "status",
   "endless",
+  "hostileRows",
 ]);
 
 interface CompiledRule {

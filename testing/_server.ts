@@ -33,6 +33,7 @@ import type {
   TruthQuery,
 } from "./_types.ts";
 import { type AppliedFaults, type FaultRule, FaultSet } from "./_faults.ts";
+import { hostileKlinesBody } from "./_hostile.ts";
 import { type BodyTracker, trackedBody } from "./_bodies.ts";
 import { listingXml, listObjects } from "./_listing.ts";
 import {
@@ -390,6 +391,12 @@ class ReplicaImpl implements Replica {
         result = this.#route(req, url, entry, applied);
       }
       let body = result.body;
+      if (rule?.kind === "hostileRows" && entry.route === "klines" && result.status === 200) {
+        body = hostileKlinesBody(body, rule.row ?? "overflow", rule.at ?? 0);
+        if (result.headers["content-length"]) {
+          result.headers["content-length"] = String(body.length);
+        }
+      }
       if (rule?.kind === "truncate") {
         body = body.subarray(0, Math.min(body.length, rule.bytes ?? Math.floor(body.length / 2)));
         result.headers["content-length"] = String(body.length);
@@ -691,7 +698,9 @@ class ReplicaImpl implements Replica {
     const delayMs = Math.max(0, rule.intervalMs ?? 5);
     entry.status = 200;
     const stream = trackedBody(this.#tracker(entry, finish), () => ({ chunk, delayMs }));
-    return new Response(stream, { status: 200, headers: { "content-type": "application/zip" } });
+    const headers: Record<string, string> = { "content-type": "application/zip" };
+    if (rule.contentLength !== undefined) headers["content-length"] = String(rule.contentLength);
+    return new Response(stream, { status: 200, headers });
   }
 
   // ---- lifecycle ----

@@ -35,8 +35,9 @@ export {
   type MountedFixture,
   type ReplicaSymbol,
 } from "./_dataset.ts";
-export type { FaultKind, FaultRule } from "./_faults.ts";
 export type { LiveFaultRule, LiveFeed, LiveFeedOptions, LiveSendEvent } from "./_ws.ts";
+export type { FaultKind, FaultRule, HostileRow } from "./_faults.ts";
+export { hostileCsv, hostileKlinesBody, hostileRow } from "./_hostile.ts";
 export { archivePath, type PublicationLag } from "./_archive.ts";
 export {
   type CsvDecimals,

@@ -255,6 +255,7 @@ Deno.test("CLI sync: plain progress lines when piped, a bar with rows/s and ETA 
       io: { stdout: () => {}, stderr: (s) => err += s, isTerminal: true },
     });
     assertEquals(code, 0);
+    // deno-lint-ignore no-control-regex -- the TTY bar redraws with ESC[K
     assert(/\r\x1b\[Ksync\s+█+ 4\/4 100% [\d.]+ [kM]B [\d,]+ rows\/s, ETA 0 ms/.test(err), err);
     const again = await cli(...args(join(base, "a")), "--quiet");
     assertEquals([again.code, again.err], [0, ""]);

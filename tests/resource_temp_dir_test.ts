@@ -9,6 +9,8 @@ import {
   sweepStaleTempDirs,
   TempDir,
 } from "../src/resource/mod.ts";
+import { createTempDir, TEMP_DIR_LOCK_FILE } from "../src/resource/temp_dir.ts";
+import { TempDirError } from "../src/limit_errors.ts";
 
 /** Above Linux's PID_MAX_LIMIT (2^22): a pid that cannot be alive. */
 const DEAD_PID = 4_194_305;
@@ -50,7 +52,9 @@ Deno.test("sweepStaleTempDirs: removes a dead pid's dir, keeps live ones and unr
 
     assertEquals(isProcessAlive(DEAD_PID), false);
     assertEquals(isProcessAlive(Deno.pid), true);
-    const result = sweepStaleTempDirs({ root });
+    // Lockless dirs (older versions) are judged by pid only once past a minute's grace.
+    assertEquals(sweepStaleTempDirs({ root }), { removed: [], failed: [] });
+    const result = sweepStaleTempDirs({ root, now: Date.now() + 120_000 });
     assertEquals(result, { removed: [dead], failed: [] });
     assertEquals(existsSync(dead), false);
     assert(existsSync(live));
@@ -95,4 +99,50 @@ Deno.exit(3); // no dispose: simulates a crash`;
   const { removed } = sweepStaleTempDirs({ root: dirname(dir) });
   assert(removed.includes(dir));
   assertEquals(existsSync(dir), false);
+});
+
+Deno.test("sweepStaleTempDirs: a held lock keeps a dir (whatever its pid), a free lock removes it", () => {
+  const root = Deno.makeTempDirSync({ prefix: "vision-data-sweep-root-" });
+  try {
+    // A live owner in another PID namespace: its pid means nothing here, its lock is held.
+    const live = join(root, `vision-data-${DEAD_PID}-live01`);
+    const crashed = join(root, `vision-data-${Deno.pid}-crash1`);
+    for (const d of [live, crashed]) {
+      Deno.mkdirSync(d);
+      Deno.writeTextFileSync(join(d, TEMP_DIR_LOCK_FILE), "");
+    }
+    using holder = Deno.openSync(join(live, TEMP_DIR_LOCK_FILE), { write: true });
+    holder.lockSync(true);
+    const result = sweepStaleTempDirs({ root, now: Date.now() + 48 * 3600_000 });
+    assertEquals(result, { removed: [crashed], failed: [] });
+    assert(existsSync(live));
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("TempDir: holds the lock of its dir until dispose, so sweeps leave it alone", () => {
+  const tmp = new TempDir({ sweep: false });
+  const dir = tmp.path;
+  assert(existsSync(join(dir, TEMP_DIR_LOCK_FILE)));
+  const r = sweepStaleTempDirs({ root: dirname(dir), now: Date.now() + 48 * 3600_000 });
+  assert(!r.removed.includes(dir));
+  assert(existsSync(dir));
+  tmp[Symbol.dispose]();
+  assertEquals(existsSync(dir), false);
+});
+
+Deno.test("createTempDir: a missing temp root is a TempDirError naming it", () => {
+  const missing = join(Deno.makeTempDirSync(), "gone");
+  Deno.removeSync(dirname(missing), { recursive: true });
+  const before = Deno.env.get("TMPDIR");
+  Deno.env.set("TMPDIR", missing);
+  try {
+    const err = assertThrows(() => createTempDir(), TempDirError);
+    assertEquals(err.dir, missing);
+    assertMatch(err.message, /gone is unusable: the directory does not exist/);
+  } finally {
+    if (before === undefined) Deno.env.delete("TMPDIR");
+    else Deno.env.set("TMPDIR", before);
+  }
 });

@@ -65,6 +65,11 @@ async function timedDispose(client: VisionDataClient): Promise<{ ms: number; err
 }
 
 /** Resolves once the replica is streaming `path`'s body (some bytes sent). */
+/** This process's temp dirs (`vision-data-<pid>-*`). */
+const ownTempDirs = (): string[] =>
+  [...Deno.readDirSync(Deno.env.get("TMPDIR") || "/tmp")]
+    .map((e) => e.name).filter((n) => n.startsWith(`vision-data-${Deno.pid}-`)).sort();
+
 const streaming = (replica: Replica, suffix: string) =>
   replica.waitFor((e) => e.path.endsWith(suffix) && e.state === "streaming" && e.bytes > 0);
 
@@ -90,19 +95,19 @@ Deno.test("idle dispose: nothing was created, resolves, report is clean", async 
 });
 
 Deno.test("dispose during an endless download: fetch rejects ClientClosedError, settles in budget", async () => {
-  await withReplica([{ match: DAY_ZIP, kind: "endless" }], async (replica) => {
+  await withReplica([{ match: DAY_ZIP, kind: "endless", contentLength: 1e9 }], async (replica) => {
     const client = makeClient(replica, { disposeTimeoutMs: 300, graceMs: 50 });
-    // A first day, so the client holds its HTTP client, pool and temp dir already.
+    // A first day, so the client holds its HTTP client and pool already.
     await client.fetchKlines({ ...DAY, start: "2024-03-04", end: "2024-03-05" });
-    const tempDir = client.resources.tempDir;
-    assert(tempDir && existsSync(tempDir));
+    const before = ownTempDirs();
     const fetching = outcome(client.fetchKlines(DAY));
     await streaming(replica, "2024-03-05.zip");
     const { ms, error } = await timedDispose(client);
     assertEquals(error, undefined);
     assertLessOrEqual(ms, 300 + EPSILON_MS);
     assertInstanceOf((await fetching).error, ClientClosedError);
-    assert(!existsSync(tempDir), "temp dir removed");
+    // Declared too big to hold in memory, it streamed into a temp dir: removed with the client.
+    assertEquals(ownTempDirs(), before, "temp dir removed");
     assertEquals(client.resources, EMPTY);
     await replica.waitFor((e) => e.path.endsWith("2024-03-05.zip") && e.aborted);
   });
@@ -145,7 +150,8 @@ Deno.test("dispose mid-batch (concurrency 4, 20 archives): no unhandled rejectio
     assertLessOrEqual(ms, 400 + EPSILON_MS);
     const zips = replica.requests.filter((e) => e.path.endsWith(".zip"));
     assert(zips.length < 20, `stopped early (${zips.length} of 20 requested)`);
-    assert(tempDir && !existsSync(tempDir));
+    // Small archives stay in memory: a temp dir, if any was made, is gone.
+    assert(tempDir === undefined || !existsSync(tempDir));
     assertEquals(client.resources, EMPTY);
   });
 });
@@ -224,7 +230,8 @@ Deno.test("concurrent disposes share one promise; session and HTTP client closed
       const k = await client.fetchKlines(DAY);
       assertEquals(k.length, 24);
       const held = client.resources;
-      assert(held.httpClient && held.parsePool && held.tempDir);
+      // Archives held in memory need no temp dir: none was created.
+      assert(held.httpClient && held.parsePool && held.tempDir === undefined);
       assertEquals(held.openResponses, 0);
       const a = client[Symbol.asyncDispose]();
       const b = client.disposeAsync();
@@ -236,12 +243,11 @@ Deno.test("concurrent disposes share one promise; session and HTTP client closed
       assertEquals(httpDisposals, 1);
       assertEquals(sessionCloses, 1);
       assertEquals(client.resources, EMPTY);
-      assert(!existsSync(held.tempDir));
+      assertEquals(client.resources.tempDir, undefined);
       assertEquals(client.lastDisposeReport?.steps.map((s) => s.name), [
         "session",
         "parse pool",
         "http client",
-        "temp dir",
       ]);
     } finally {
       HttpSession.prototype.close = close;
@@ -318,7 +324,7 @@ Deno.test("work started in the same tick as dispose gets the grace period", asyn
 Deno.test("responses nobody reads are cancelled: zip of an absent CHECKSUM, and on dispose", async () => {
   await withReplica([
     { match: DAY_ZIP + ".CHECKSUM", kind: "status", status: 404 },
-    { match: DAY_ZIP, kind: "endless" },
+    { match: DAY_ZIP, kind: "endless", contentLength: 1e9 },
   ], async (replica) => {
     // The zip streams forever but the CHECKSUM says "absent": the zip must be cancelled,
     // or this fetch would never finish (and the sanitizer would flag the body).
@@ -330,7 +336,7 @@ Deno.test("responses nobody reads are cancelled: zip of an absent CHECKSUM, and 
   });
   await withReplica([
     { match: DAY_ZIP + ".CHECKSUM", kind: "stallBody", afterBytes: 0 },
-    { match: DAY_ZIP, kind: "endless" },
+    { match: DAY_ZIP, kind: "endless", contentLength: 1e9 },
   ], async (replica) => {
     // Headers of both are in, neither body is read to the end: dispose cancels both.
     const client = makeClient(replica, { disposeTimeoutMs: 300, graceMs: 0 });
@@ -347,21 +353,24 @@ Deno.test("responses nobody reads are cancelled: zip of an absent CHECKSUM, and 
 });
 
 Deno.test("per-call signal aborts one fetch (its reason); the client stays usable", async () => {
-  await withReplica([{ match: DAY_ZIP, kind: "endless", times: 1 }], async (replica) => {
-    await using client = makeClient(replica);
-    const ac = new AbortController();
-    const fetching = outcome(client.fetchKlines({ ...DAY, signal: ac.signal }));
-    await streaming(replica, "2024-03-05.zip");
-    const reason = new Error("user cancelled");
-    ac.abort(reason);
-    assertStrictEquals((await fetching).error, reason);
-    const k = await client.fetchKlines(DAY);
-    assertEquals(k.length, 24);
-  });
+  await withReplica(
+    [{ match: DAY_ZIP, kind: "endless", contentLength: 1e9, times: 1 }],
+    async (replica) => {
+      await using client = makeClient(replica);
+      const ac = new AbortController();
+      const fetching = outcome(client.fetchKlines({ ...DAY, signal: ac.signal }));
+      await streaming(replica, "2024-03-05.zip");
+      const reason = new Error("user cancelled");
+      ac.abort(reason);
+      assertStrictEquals((await fetching).error, reason);
+      const k = await client.fetchKlines(DAY);
+      assertEquals(k.length, 24);
+    },
+  );
 });
 
 Deno.test("lifetime signal aborts in-flight work with its reason; dispose is still clean", async () => {
-  await withReplica([{ match: DAY_ZIP, kind: "endless" }], async (replica) => {
+  await withReplica([{ match: DAY_ZIP, kind: "endless", contentLength: 1e9 }], async (replica) => {
     const lifetime = new AbortController();
     const client = makeClient(replica, { signal: lifetime.signal, disposeTimeoutMs: 300 });
     const fetching = outcome(client.fetchKlines(DAY));
@@ -376,7 +385,7 @@ Deno.test("lifetime signal aborts in-flight work with its reason; dispose is sti
 });
 
 Deno.test("budget 0 during a download: settles at once, temp dir removed", async () => {
-  await withReplica([{ match: DAY_ZIP, kind: "endless" }], async (replica) => {
+  await withReplica([{ match: DAY_ZIP, kind: "endless", contentLength: 1e9 }], async (replica) => {
     const client = makeClient(replica, { disposeTimeoutMs: 0 });
     await client.fetchKlines({ ...DAY, start: "2024-03-04", end: "2024-03-05" });
     const tempDir = client.resources.tempDir!;

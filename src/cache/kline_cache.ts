@@ -6,9 +6,13 @@
  */
 import { join } from "@std/path";
 import { CacheCorruptError, CacheDataError } from "../errors.ts";
+import { CorruptRowError } from "../limit_errors.ts";
+import { LIMITS } from "../limits.ts";
+import { checkKlineRows } from "../_row_check.ts";
 import { allocateColumns, KLINE_COLUMNS, type KlineColumns } from "../klines.ts";
 import {
   type Interval,
+  intervalMs,
   type MarketType,
   normalizeSymbol,
   SYMBOL_PATTERN,
@@ -292,6 +296,7 @@ export class KlineCache {
   ): Promise<void> {
     const k = normalizeCacheKey(key);
     validateColumns(k.day, columns);
+    checkRowsFor(k, columns, (row, reason) => new CacheDataError(k.day, row, reason));
     const bytes = encodeKlineFile(identityOf(k), columns);
     const { signal, onProgress } = options;
     await writeFileAtomic(
@@ -427,7 +432,8 @@ export class KlineCache {
    */
   async list(filter: CacheFilter = {}): Promise<CacheEntry[]> {
     const { files } = await this.#walk(filter);
-    return await mapPool(files, this.#concurrency, async ({ key, path }) => {
+    return await mapPool(files, this.#concurrency, async ({ key, path, isDir }) => {
+      if (isDir) return null; // not a day file (verify reports it)
       try {
         using file = await Deno.open(path, { read: true });
         const { size } = await file.stat();
@@ -506,6 +512,13 @@ export class KlineCache {
       try {
         const ok = await this.#readFile(key, path, { remove: options.remove ?? false });
         if (!ok) return; // deleted meanwhile
+        // Values too (the read checks only integrity): a row no source may give is corrupt.
+        try {
+          checkRowsFor(key, ok.columns, (_row, reason) => new CacheCorruptError(path, reason));
+        } catch (err) {
+          if (options.remove) await removeIfExists(path);
+          throw err;
+        }
         result.checked++;
         result.rows += ok.rows;
       } catch (err) {
@@ -532,10 +545,10 @@ export class KlineCache {
   async clear(filter: CacheFilter = {}): Promise<CacheClearResult> {
     const { files, temps, dirs } = await this.#walk(filter);
     const result: CacheClearResult = { files: 0, bytes: 0, sweptTemps: await this.#sweep(temps) };
-    await mapPool(files, this.#concurrency, async ({ path }) => {
+    await mapPool(files, this.#concurrency, async ({ path, isDir }) => {
       try {
         const { size } = await Deno.stat(path);
-        await Deno.remove(path);
+        await Deno.remove(path, { recursive: isDir });
         result.files++;
         result.bytes += size;
       } catch (err) {
@@ -556,6 +569,19 @@ export class KlineCache {
   ): Promise<{ columns: KlineColumns; rows: number } | null> {
     let bytes: Uint8Array;
     try {
+      // Stat first: a directory or a multi-GB junk file where a day file belongs is corrupt,
+      // not something to read whole (or to refetch forever: the write could never replace it).
+      const info = await Deno.stat(path);
+      const max = maxDayFileBytes(key.interval);
+      if (info.isDirectory || info.size > max) {
+        if (options.remove ?? true) await Deno.remove(path, { recursive: info.isDirectory });
+        throw new CacheCorruptError(
+          path,
+          info.isDirectory
+            ? "a directory where a day file should be"
+            : `${info.size} bytes, over the ${max}-byte bound of a ${key.interval} day file`,
+        );
+      }
       bytes = await Deno.readFile(path);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return null;
@@ -592,11 +618,11 @@ export class KlineCache {
   }
 
   async #walk(filter: CacheFilter): Promise<{
-    files: { key: CacheKey; path: string }[];
+    files: { key: CacheKey; path: string; isDir: boolean }[];
     temps: string[];
     dirs: string[];
   }> {
-    const files: { key: CacheKey; path: string }[] = [];
+    const files: { key: CacheKey; path: string; isDir: boolean }[] = [];
     const temps: string[] = [];
     const dirs: string[] = [];
     const symbolWanted = filter.symbol === undefined ? undefined : normalizeSymbol(filter.symbol);
@@ -617,9 +643,10 @@ export class KlineCache {
           const ivDir = join(symDir, iv.name);
           dirs.push(ivDir);
           for (const f of await readDirSafe(ivDir)) {
-            if (!f.isFile) continue;
+            // Directories named like day files are listed too: verify reports them.
+            if (!f.isFile && !f.isDirectory) continue;
             const path = join(ivDir, f.name);
-            if (isTempName(f.name)) {
+            if (isTempName(f.name) && f.isFile) {
               temps.push(path);
               continue;
             }
@@ -627,7 +654,7 @@ export class KlineCache {
             if (!key) continue;
             if (filter.startDay !== undefined && key.day < filter.startDay) continue;
             if (filter.endDay !== undefined && key.day > filter.endDay) continue;
-            files.push({ key, path });
+            files.push({ key, path, isDir: f.isDirectory });
           }
         }
       }
@@ -715,6 +742,33 @@ async function footerRows(file: Deno.FsFile, size: number): Promise<number | nul
  * Deletes a corrupt file unless another writer has meanwhile renamed a new file (of another
  * size) over it: deleting that one would only cost a refetch, but there is no need to.
  */
+/**
+ * The largest a day file of `interval` can be: its rows (at most one per interval step of
+ * the day) × 11 columns of 8 bytes, twice over for the schema and padding, plus 1 MiB;
+ * never above `LIMITS.maxCacheFileBytes`.
+ */
+function maxDayFileBytes(interval: Interval): number {
+  const step = interval === "1M" || interval === "1w" || interval === "3d"
+    ? DAY_MS
+    : intervalMs(interval);
+  const rows = Math.ceil(DAY_MS / step);
+  return Math.min(LIMITS.maxCacheFileBytes, rows * 11 * 8 * 2 + (1 << 20));
+}
+
+/** Runs the row rule on a day's columns, turning its verdict into the cache's own error. */
+function checkRowsFor(
+  key: CacheKey,
+  columns: KlineColumns,
+  error: (row: number, reason: string) => Error,
+): void {
+  try {
+    checkKlineRows(columns, key.interval, `${key.symbol} ${key.interval} ${key.day}`);
+  } catch (err) {
+    if (err instanceof CorruptRowError) throw error((err.line ?? 1) - 1, err.message);
+    throw err;
+  }
+}
+
 async function removeIfSize(path: string, size: number): Promise<void> {
   try {
     if ((await Deno.stat(path)).size !== size) return;

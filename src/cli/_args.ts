@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { VisionDataError } from "../errors.ts";
 import { DataSource } from "../klines.ts";
 import { ALL_INTERVALS, type Interval, MarketType, parseInterval } from "../market.ts";
-import { iso, toEpochMs } from "../time.ts";
+import { toEpochMs } from "../time.ts";
 
 /** Bad command-line input: the CLI prints the message and the usage text, and exits 2. */
 export class UsageError extends VisionDataError {}
@@ -37,7 +37,7 @@ export function parseCommandArgs(
   let parsed;
   try {
     parsed = parseArgs({
-      args,
+      args: joinNegativeValues(args, options),
       options: { ...options, help: { type: "boolean", short: "h" } },
       allowPositionals: true,
       strict: true,
@@ -51,6 +51,25 @@ export function parseCommandArgs(
     throw new UsageError(`Unexpected argument ${extra.join(", ")}`);
   }
   return { values, positionals: parsed.positionals };
+}
+
+/**
+ * `--start -7d` → `--start=-7d`: `parseArgs` reads a value starting with `-` as an option
+ * and refuses it; a string option followed by `-<digit>…` takes it as its value.
+ */
+function joinNegativeValues(args: string[], options: OptionSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const name = a.startsWith("--") ? a.slice(2) : undefined;
+    if (
+      name !== undefined && options[name]?.type === "string" && i + 1 < args.length &&
+      /^-\d/.test(args[i + 1])
+    ) {
+      out.push(`${a}=${args[++i]}`);
+    } else out.push(a);
+  }
+  return out;
 }
 
 const MARKETS: readonly string[] = Object.values(MarketType);
@@ -88,32 +107,21 @@ export function parseSourceArg(value: string): DataSource {
   return value as DataSource;
 }
 
-const DATE_ONLY = /^(\d{4}-\d\d-\d\d)(T|$)/;
-
 /**
- * A date option: `YYYY-MM-DD`, ISO-8601 date-time (UTC unless a zone is given) or epoch
- * ms. Calendar-impossible dates (`2024-02-30`) are rejected instead of rolling over.
+ * A date option: `YYYY-MM-DD`, ISO-8601 date-time (UTC unless a zone is given), epoch ms,
+ * `now`, or relative to now (`-7d`, `now-12h`, `-30m`). Calendar-impossible dates
+ * (`2024-02-30`), values past the JS Date range and epoch seconds are rejected (see
+ * `toEpochMs`), as a {@linkcode UsageError} naming the value.
  */
-export function parseDateArg(name: string, value: string): number {
-  const bad = () =>
-    new UsageError(
-      `Bad date for --${name} ${
-        JSON.stringify(value)
-      }: expected YYYY-MM-DD, an ISO-8601 date-time, or epoch milliseconds`,
-    );
-  let ms: number;
+export function parseDateArg(name: string, value: string, now?: number): number {
   try {
-    ms = /^\d+$/.test(value) ? Number(value) : toEpochMs(value, name);
-  } catch {
-    throw bad();
+    return toEpochMs(value, `--${name}`, { now });
+  } catch (err) {
+    if (!(err instanceof VisionDataError)) throw err;
+    throw new UsageError(
+      `${err.message} (expected YYYY-MM-DD, an ISO-8601 date-time, epoch milliseconds, now, or -7d/-12h/-30m)`,
+    );
   }
-  const day = DATE_ONLY.exec(value)?.[1];
-  if (
-    !Number.isSafeInteger(ms) || (day && !iso(ms).startsWith(day) && !/[+-]\d\d:?\d\d$/.test(value))
-  ) {
-    throw bad();
-  }
-  return ms;
 }
 
 /** A positive integer option (`--concurrency`, `--port` allows 0). */

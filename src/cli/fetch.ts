@@ -37,7 +37,7 @@ the first and last rows, and prints a summary (rows, rows per source, gaps, time
 Options:
   --market spot|um|cm      market (spot, USDⓈ-M futures, COIN-M futures)   [default: spot]
   --interval IV            1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M  [default: 1m]
-  --start DATE             first open time: YYYY-MM-DD, ISO-8601 (UTC) or epoch ms  (required)
+  --start DATE             first open time: YYYY-MM-DD, ISO-8601 (UTC), epoch ms, now, -7d/-12h/-30m  (required)
   --end DATE               end, exclusive                                   [default: now]
   --source SRC             auto|cache|vision|rest (auto: cache, then Vision, then REST)
   --out FILE               .csv, .arrow (Arrow IPC file) or .parquet; written atomically
@@ -121,15 +121,17 @@ export function parseFetchArgs(args: string[]): FetchArgs | undefined {
     );
   }
   const end = str(values, "end");
-  const now = str(values, "now");
+  const nowText = str(values, "now");
+  const now = nowText === undefined ? undefined : parseDateArg("now", nowText);
   const concurrency = str(values, "concurrency");
+  const market = parseMarketArg(str(values, "market") ?? "spot");
   return {
-    symbol: normalizeSymbol(positionals[0]),
-    market: parseMarketArg(str(values, "market") ?? "spot"),
+    symbol: normalizeSymbol(positionals[0], market),
+    market,
     interval: parseIntervalArg(str(values, "interval") ?? "1m"),
-    start: parseDateArg("start", start),
-    end: end === undefined ? undefined : parseDateArg("end", end),
-    now: now === undefined ? undefined : parseDateArg("now", now),
+    start: parseDateArg("start", start, now),
+    end: end === undefined ? undefined : parseDateArg("end", end, now),
+    now,
     source: parseSourceArg(str(values, "source") ?? "auto"),
     out,
     format,

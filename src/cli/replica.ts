@@ -49,7 +49,9 @@ async function run(args: string[], { io, signal }: CommandContext): Promise<numb
   }
   const port = parseIntArg("port", str(values, "port") ?? "8765", 0, 65_535);
   const now = str(values, "now");
-  const symbols = str(values, "symbols")?.split(",").filter((s) => s.trim()).map(normalizeSymbol);
+  const symbols = str(values, "symbols")?.split(",").filter((s) => s.trim()).map((s) =>
+    normalizeSymbol(s)
+  );
   const forward = ["--port", String(port)];
   if (now !== undefined) forward.push("--now", String(parseDateArg("now", now)));
   if (symbols?.length) forward.push("--symbols", symbols.join(","));

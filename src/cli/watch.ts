@@ -7,7 +7,8 @@
  */
 import { EXPORT_COLUMNS } from "../columns.ts";
 import { CSV_HEADER, formatNumber } from "../export/csv.ts";
-import { InvalidOptionError, KlineStream, type KlineUpdate } from "../live/mod.ts";
+import { KlineStream, type KlineUpdate } from "../live/mod.ts";
+import { InvalidOptionError } from "../limit_errors.ts";
 import type { Interval, MarketType } from "../market.ts";
 import { parseCommandArgs, parseIntervalArg, parseMarketArg, str, UsageError } from "./_args.ts";
 import { type Command, type CommandContext, ExitCode } from "./_command.ts";

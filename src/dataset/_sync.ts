@@ -198,7 +198,7 @@ export async function runSync(options: SyncDatasetOptions, deps: SyncDeps): Prom
   const visionUrl = (options.visionUrl ?? DEFAULT_VISION_BASE_URL).replace(/\/+$/, "");
   const selection = typeof options.symbols === "string" || options.symbols === undefined
     ? options.symbols
-    : options.symbols.map(normalizeSymbol);
+    : options.symbols.map((s) => normalizeSymbol(s, market));
   const infos = await listSymbols({
     marketType: market,
     symbols: selection,

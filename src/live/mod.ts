@@ -4,5 +4,5 @@
  * @module
  */
 export { KlineStream, type KlineStreamOptions, MAX_STREAMS, WS_BASE_URLS } from "./kline_stream.ts";
-export { InvalidOptionError } from "./errors.ts";
+
 export type { KlineStreamStats, KlineStreamStatus, KlineUpdate } from "./types.ts";

@@ -7,6 +7,7 @@
 import { getLogger } from "@logtape/logtape";
 import { dirname, join } from "@std/path";
 import { ClientClosedError } from "../errors.ts";
+import { TempDirError } from "../limit_errors.ts";
 
 const logger = getLogger(["vision-data", "resource"]);
 
@@ -29,7 +30,18 @@ const NAME_PATTERN = /^vision-data-(\d+)-/;
  * ```
  */
 export function createTempDir(): string {
-  return Deno.makeTempDirSync({ prefix: `${TEMP_DIR_PREFIX}${Deno.pid}-` });
+  try {
+    return Deno.makeTempDirSync({ prefix: `${TEMP_DIR_PREFIX}${Deno.pid}-` });
+  } catch (err) {
+    const reason = err instanceof Deno.errors.NotFound
+      ? "the directory does not exist"
+      : err instanceof Deno.errors.PermissionDenied
+      ? "not writable (permission denied)"
+      : err instanceof Error
+      ? err.message
+      : String(err);
+    throw new TempDirError(defaultTempRoot(), reason, { cause: err });
+  }
 }
 
 /**
@@ -108,10 +120,20 @@ export interface SweepResult {
   failed: { path: string; error: unknown }[];
 }
 
+/** The lock file in each temp dir: its owner holds an exclusive `flock` on it while alive. */
+export const TEMP_DIR_LOCK_FILE = ".lock";
+
+/** A dir without a lock file younger than this may be one whose lock is being created. */
+const LOCKLESS_GRACE_MS = 60_000;
+
 /**
- * Removes `vision-data-<pid>-*` directories whose process is gone (Linux: `/proc/<pid>`
- * missing; elsewhere: older than `maxAgeMs`, default 24 h). Directories of live processes,
- * including this one, are left alone. Synchronous so it leaves no pending operation.
+ * Removes `vision-data-<pid>-*` directories nobody owns any more. Every directory this
+ * library creates holds a lock file whose exclusive `flock` its owner keeps until it
+ * removes the directory, and the lock dies with the process: a directory whose lock can be
+ * taken is stale, one whose lock is held is live — whatever PID namespace the owner runs
+ * in (containers sharing `/tmp` see each other's pids as dead). Directories without a lock
+ * file (older versions) fall back to pid liveness (Linux `/proc/<pid>`; elsewhere older
+ * than `maxAgeMs`), and only once older than a minute. Synchronous: leaves no pending op.
  *
  * @example
  * ```ts
@@ -131,11 +153,13 @@ export function sweepStaleTempDirs(options: SweepOptions = {}): SweepResult {
     const pid = Number(match[1]);
     const path = join(root, entry.name);
     try {
-      const alive = isProcessAlive(pid);
-      let stale = alive === false;
-      if (alive === undefined) {
+      let stale = lockFree(path);
+      if (stale === undefined) {
         const mtime = Deno.statSync(path).mtime?.getTime();
-        stale = mtime !== undefined && now - mtime > maxAgeMs;
+        const age = mtime === undefined ? 0 : now - mtime;
+        const alive = pid === Deno.pid ? true : isProcessAlive(pid);
+        stale = age > LOCKLESS_GRACE_MS &&
+          (alive === false || (alive === undefined && age > maxAgeMs));
       }
       if (!stale) continue;
       if (removeTempDirSync(path)) result.removed.push(path);
@@ -144,6 +168,26 @@ export function sweepStaleTempDirs(options: SweepOptions = {}): SweepResult {
     }
   }
   return result;
+}
+
+/**
+ * Whether the dir's lock can be taken (nobody holds it: stale), `false` when it is held,
+ * `undefined` without a lock file.
+ */
+function lockFree(dir: string): boolean | undefined {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(join(dir, TEMP_DIR_LOCK_FILE), { read: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  try {
+    // Released by close (below) at once: the directory is removed right after.
+    return file.tryLockSync(true);
+  } finally {
+    file.close();
+  }
 }
 
 let sweptThisProcess = false;
@@ -186,6 +230,7 @@ export interface TempDirOptions {
  */
 export class TempDir implements Disposable {
   #path: string | undefined;
+  #lock: Deno.FsFile | undefined;
   #disposed = false;
   readonly #sweep: boolean;
 
@@ -202,7 +247,18 @@ export class TempDir implements Disposable {
   get path(): string {
     if (this.#disposed) throw new ClientClosedError("TempDir");
     if (this.#path === undefined) {
-      this.#path = createTempDir();
+      const path = createTempDir();
+      try {
+        // Held until dispose: tells every sweep (any process, any PID namespace) it is live.
+        this.#lock = Deno.openSync(join(path, TEMP_DIR_LOCK_FILE), { write: true, create: true });
+        this.#lock.lockSync(true);
+      } catch (err) {
+        this.#lock?.close();
+        this.#lock = undefined;
+        removeTempDirSync(path);
+        throw new TempDirError(dirname(path), `cannot lock ${TEMP_DIR_LOCK_FILE}`, { cause: err });
+      }
+      this.#path = path;
       logger.debug("Created temp dir {path}", { path: this.#path });
       if (this.#sweep) sweepOnce(dirname(this.#path));
     }
@@ -219,6 +275,8 @@ export class TempDir implements Disposable {
     this.#disposed = true;
     const path = this.#path;
     this.#path = undefined;
+    this.#lock?.close(); // releases the flock
+    this.#lock = undefined;
     if (path === undefined) return;
     const removed = removeTempDirSync(path);
     logger.debug("Temp dir {path} {what}", {

@@ -6,6 +6,7 @@
  * @module
  */
 import { MalformedResponseError } from "../errors.ts";
+import { CorruptRowError } from "../limit_errors.ts";
 import { allocateColumns, KLINE_COLUMNS, type KlineColumns } from "../klines.ts";
 // Spot switched its archive timestamps to µs; REST answers ms unless asked otherwise,
 // but normalise by magnitude anyway so a µs answer can never poison a result.
@@ -46,6 +47,10 @@ export function decodeKlineRows(body: unknown, url: string): KlineColumns {
         ? Number(v)
         : NaN;
       if (!Number.isFinite(x)) {
+        // A number too large for a double (`1e400`) is a corrupt row, not a malformed body.
+        if (Math.abs(x) === Infinity) {
+          throw new CorruptRowError(`page ${url}`, i + 1, KLINE_COLUMNS[j], `${v} overflows`);
+        }
         throw new MalformedResponseError(
           url,
           `row ${i} field ${KLINE_COLUMNS[j]}: not a number: ${JSON.stringify(v)}`,
@@ -194,7 +199,8 @@ function scanRow(bytes: Uint8Array, i: number, rows: Float64Array, base: number)
         // Long mantissas (µs timestamps), exponents, or something to reject.
         while (i < end && bytes[i] !== QUOTE && bytes[i] !== COMMA && bytes[i] !== RBRACKET) i++;
         value = decimalAt(bytes, start, i);
-        if (Number.isNaN(value)) return -1;
+        // Overflowing exponents too: the JSON path reports them (one verdict for both paths).
+        if (!Number.isFinite(value)) return -1;
       }
       if (value >= MICROS_THRESHOLD && (f === 0 || f === 6)) value = Math.floor(value / 1000);
       rows[base + f] = value;

@@ -12,6 +12,7 @@ import {
   UnsupportedIntervalError,
 } from "../errors.ts";
 import { type Interval, marketCapabilities, type MarketType } from "../market.ts";
+import { LIMITS } from "../limits.ts";
 
 /** What a request was about, so its error can name the value at fault. */
 export interface RestErrorContext {
@@ -48,7 +49,8 @@ export const DEFAULT_RETRY_AFTER_MS = { 429: 60_000, 418: 120_000 } as const;
 
 /**
  * `Retry-After` in ms: delta-seconds (Binance's form) or an HTTP date; `fallbackMs` when
- * absent or unreadable. Never negative.
+ * absent or unreadable. Never negative, never more than `LIMITS.maxRetryAfterMs` (3 days,
+ * the longest 418 ban): a lying header cannot push a ban past the Date range.
  *
  * @example
  * ```ts
@@ -57,11 +59,14 @@ export const DEFAULT_RETRY_AFTER_MS = { 429: 60_000, 418: 120_000 } as const;
  * ```
  */
 export function retryAfterMs(headers: Headers, fallbackMs: number, nowMs = Date.now()): number {
-  const raw = headers.get("retry-after")?.trim();
-  if (!raw) return fallbackMs;
-  if (/^\d+(\.\d+)?$/.test(raw)) return Math.round(Number(raw) * 1000);
-  const at = Date.parse(raw);
-  return Number.isFinite(at) ? Math.max(0, at - nowMs) : fallbackMs;
+  const raw = headers.get("retry-after")?.trim().slice(0, 64);
+  let ms = fallbackMs;
+  if (raw && /^\d+(\.\d+)?$/.test(raw)) ms = Math.round(Number(raw) * 1000);
+  else if (raw) {
+    const at = Date.parse(raw);
+    if (Number.isFinite(at)) ms = Math.max(0, at - nowMs);
+  }
+  return Number.isFinite(ms) ? Math.min(ms, LIMITS.maxRetryAfterMs) : LIMITS.maxRetryAfterMs;
 }
 
 /**

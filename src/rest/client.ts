@@ -13,7 +13,9 @@ import {
   MalformedResponseError,
   RateLimitError,
 } from "../errors.ts";
-import { fetchResponse, readBody, retryTransient } from "../http/mod.ts";
+import { cancelBody, fetchResponse, readBody, retryTransient } from "../http/mod.ts";
+import { BodyTooLargeError, LimitExceededError } from "../limit_errors.ts";
+import { intOption, LIMITS } from "../limits.ts";
 import { type KlineColumns, Klines, type KlinesMeta } from "../klines.ts";
 import {
   assertIntervalSupported,
@@ -25,6 +27,7 @@ import {
 import { ResourceOwner } from "../resource/owner.ts";
 import { resolveRange, type TimeInput, type TimeRange } from "../time.ts";
 import { decodeKlineBody } from "./_decode.ts";
+import { checkKlineRows } from "../_row_check.ts";
 import { type RestErrorContext, restErrorFor } from "./_errors.ts";
 import { type PageWindow, planPages } from "./_pagination.ts";
 import { runWorkerLoop } from "../_worker_loop.ts";
@@ -72,6 +75,19 @@ export interface RestDataClientOptions {
   retryMaxTimeoutMs?: number;
   /** 429 answers waited out per request before giving up with `RateLimitError`. @default {5} */
   maxRateLimitWaits?: number;
+  /**
+   * Largest klines page body accepted, bytes: a larger declared `Content-Length` is refused
+   * unread, a longer body is cut at the bound (`BodyTooLargeError`). A 1500-row page is
+   * ~0.3 MB. (`exchangeInfo` may be up to `LIMITS.maxExchangeInfoBytes`.)
+   * @default {LIMITS.maxPageBytes (4 MiB)}
+   */
+  maxPageBytes?: number;
+  /**
+   * Longest 429 `Retry-After` waited out, ms: a longer one fails the call at once with
+   * `LimitExceededError` (naming the wait); shorter ones are waited and logged at warning.
+   * @default {LIMITS.maxRateLimitWaitMs (120000)}
+   */
+  maxRateLimitWaitMs?: number;
   /** No response headers within this → retriable timeout, ms. @default {10000} */
   headersTimeoutMs?: number;
   /** No body bytes within this → retriable timeout, ms. @default {10000} */
@@ -88,10 +104,12 @@ export interface RestFetchKlinesOptions {
   symbol: string;
   /** The kline interval. */
   interval: Interval;
-  /** Inclusive start (on open time). */
-  start: TimeInput;
-  /** Exclusive end (on open time); clamped to now. */
-  end: TimeInput;
+  /** Inclusive start (on open time); before the market's first data it is clamped to it. Exclusive with `days`. */
+  start?: TimeInput;
+  /** Exclusive end (on open time); clamped to now. @default {"now"} */
+  end?: TimeInput;
+  /** Days back from `end` (or now) instead of `start`; giving both is an `InvalidRangeError`. */
+  days?: number;
   /** Aborts this call only. */
   signal?: AbortSignal;
   /** Called after each page. */
@@ -156,6 +174,8 @@ export class RestDataClient implements AsyncDisposable {
   readonly #headersTimeoutMs: number;
   readonly #idleTimeoutMs: number;
   readonly #validateSymbols: boolean;
+  readonly #maxPageBytes: number;
+  readonly #maxRateLimitWaitMs: number;
   readonly #now: () => number;
   #http?: Deno.HttpClient;
   #info?: Promise<ExchangeInfo>;
@@ -201,6 +221,14 @@ export class RestDataClient implements AsyncDisposable {
     this.#headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
     this.#validateSymbols = options.validateSymbols ?? false;
+    this.#maxPageBytes = intOption("maxPageBytes", options.maxPageBytes, LIMITS.maxPageBytes, 1024);
+    this.#maxRateLimitWaitMs = intOption(
+      "maxRateLimitWaitMs",
+      options.maxRateLimitWaitMs,
+      LIMITS.maxRateLimitWaitMs,
+      0,
+      LIMITS.maxRetryAfterMs,
+    );
     this.#now = options.now ?? Date.now;
   }
 
@@ -227,10 +255,10 @@ export class RestDataClient implements AsyncDisposable {
   async fetchKlines(options: RestFetchKlinesOptions): Promise<Klines> {
     this.#owner.assertOpen();
     this.#throwIfBanned();
-    const symbol = normalizeSymbol(options.symbol);
+    const symbol = normalizeSymbol(options.symbol, this.marketType);
     assertIntervalSupported(this.marketType, options.interval, "rest");
     const now = this.#now();
-    const range = resolveRange(options, { now });
+    const range = resolveRange(options, { now, market: this.marketType });
     return await this.#owner.run(
       (signal) => this.#fetchKlines(symbol, options, range, now, signal),
       { signal: options.signal, name: `fetchKlines ${symbol} ${options.interval}` },
@@ -251,7 +279,10 @@ export class RestDataClient implements AsyncDisposable {
       const p = this.#owner.run(async (signal) =>
         parseExchangeInfo(
           parseJson(
-            await this.#request(url, EXCHANGE_INFO_WEIGHT[this.marketType], ctx, signal),
+            await this.#request(url, EXCHANGE_INFO_WEIGHT[this.marketType], ctx, signal, {
+              maxBytes: Math.max(this.#maxPageBytes, LIMITS.maxExchangeInfoBytes),
+              option: "LIMITS.maxExchangeInfoBytes",
+            }),
             url,
           ),
           url,
@@ -343,9 +374,27 @@ export class RestDataClient implements AsyncDisposable {
     const ctx: RestErrorContext = { url, market: this.marketType, symbol, interval };
     for (let waits = 0;; waits++) {
       try {
-        return decodeKlineBody(await this.#request(url, page.weight, ctx, signal), url, page.limit);
+        const columns = decodeKlineBody(
+          await this.#request(url, page.weight, ctx, signal, {
+            maxBytes: this.#maxPageBytes,
+            option: "maxPageBytes",
+          }),
+          url,
+          page.limit,
+        );
+        checkKlineRows(columns, interval, `page ${url}`);
+        return columns;
       } catch (err) {
         if (!(err instanceof RateLimitError) || waits >= this.#maxRateLimitWaits) throw err;
+        if (err.retryAfterMs > this.#maxRateLimitWaitMs) {
+          throw new LimitExceededError(
+            `429 Retry-After of ${url}`,
+            err.retryAfterMs,
+            this.#maxRateLimitWaitMs,
+            "maxRateLimitWaitMs",
+            "ms",
+          );
+        }
         // The gate set in #request holds every worker; this loop just tries again after it.
         log.warn("429 on {url}: waiting {ms} ms (Retry-After)", { url, ms: err.retryAfterMs });
       }
@@ -361,8 +410,9 @@ export class RestDataClient implements AsyncDisposable {
     weight: number,
     ctx: RestErrorContext,
     signal: AbortSignal,
+    bound: BodyBound,
   ): Promise<Uint8Array> {
-    return retryTransient(() => this.#attempt(url, weight, ctx, signal), {
+    return retryTransient(() => this.#attempt(url, weight, ctx, signal, bound), {
       signal,
       maxAttempts: this.#maxAttempts,
       minTimeoutMs: this.#retryMinMs,
@@ -375,6 +425,7 @@ export class RestDataClient implements AsyncDisposable {
     weight: number,
     ctx: RestErrorContext,
     signal: AbortSignal,
+    bound: BodyBound,
   ): Promise<Uint8Array> {
     this.#throwIfBanned();
     await this.#waitForGate(signal);
@@ -392,12 +443,14 @@ export class RestDataClient implements AsyncDisposable {
     } finally {
       settle?.();
     }
-    const used = Number(res.headers.get(USED_WEIGHT_HEADER));
-    if (res.headers.has(USED_WEIGHT_HEADER) && Number.isFinite(used)) {
+    const usedText = res.headers.get(USED_WEIGHT_HEADER)?.trim();
+    const used = Number(usedText);
+    // Acted on (it paces us): only a plain count within reach of the budget.
+    if (usedText !== undefined && /^\d{1,9}$/.test(usedText)) {
       this.#stats.lastUsedWeight = used;
       this.#budget?.observe(used);
     }
-    const body = await this.#readBytes(res, url, signal);
+    const body = await this.#readBytes(res, url, signal, bound);
     if (res.status >= 200 && res.status < 300) return body;
     const text = new TextDecoder().decode(body);
     const err = restErrorFor(res.status, text, res.headers, ctx, Date.now());
@@ -414,13 +467,27 @@ export class RestDataClient implements AsyncDisposable {
     throw err;
   }
 
-  async #readBytes(res: Response, url: string, signal: AbortSignal): Promise<Uint8Array> {
+  async #readBytes(
+    res: Response,
+    url: string,
+    signal: AbortSignal,
+    bound: BodyBound,
+  ): Promise<Uint8Array> {
     const chunks: Uint8Array[] = [];
+    const { maxBytes: max, option } = bound;
+    const declared = Number(res.headers.get("content-length") ?? NaN);
+    if (declared > max) {
+      await cancelBody(res);
+      throw new BodyTooLargeError(url, declared, max, option);
+    }
+    let size = 0;
     await readBody(res, {
       signal,
       idleTimeoutMs: this.#idleTimeoutMs,
       url,
       onChunk: (c) => {
+        size += c.length;
+        if (size > max) throw new BodyTooLargeError(url, size, max, option);
         chunks.push(c);
       },
     });
@@ -472,6 +539,12 @@ export class RestDataClient implements AsyncDisposable {
         (near.length ? `; did you mean ${near.join(", ")}?` : ""),
     );
   }
+}
+
+/** The most bytes a response body may have, and the option that sets it (for errors). */
+interface BodyBound {
+  maxBytes: number;
+  option: string;
 }
 
 function parseJson(bytes: Uint8Array, url: string): unknown {

@@ -5,9 +5,11 @@
  *
  * @module
  */
-import { join } from "@std/path";
+import { basename, dirname, join } from "@std/path";
 import { getLogger } from "@logtape/logtape";
 import { ArchiveError, ChecksumMismatchError, HttpStatusError } from "../errors.ts";
+import { BodyTooLargeError, ContentLengthError, TempDirError } from "../limit_errors.ts";
+import { LIMITS } from "../limits.ts";
 import { isTransientError, retryTransient } from "../http/fetch.ts";
 import type { HttpSession } from "../http/session.ts";
 import type { KlineColumns } from "../klines.ts";
@@ -19,7 +21,7 @@ import { writeAll } from "../_atomic_file.ts";
 const logger = getLogger(["vision-data", "vision"]);
 
 /** A `.CHECKSUM` is ~100 bytes; anything this big is not one. */
-const MAX_CHECKSUM_BYTES = 64 * 1024;
+const MAX_CHECKSUM_BYTES = LIMITS.maxChecksumBytes;
 
 /** What the download needs from its client. */
 export interface DownloadContext {
@@ -37,6 +39,8 @@ export interface DownloadContext {
    * file, so memory stays bounded for any archive size (see `IN_MEMORY_MAX_BYTES`).
    */
   inMemoryMaxBytes: number;
+  /** Largest archive accepted (declared or read), bytes (`LIMITS.maxArchiveBytes`). */
+  maxArchiveBytes?: number;
   /**
    * Bounds the archives held in memory at once, from their body read until their parse is
    * done: downloads can outrun the parse workers, and each one waiting would hold its zip.
@@ -106,10 +110,6 @@ async function attemptArchive(
   fileName: string,
   outer: AbortSignal,
 ): Promise<ArchiveOutcome> {
-  // Created as the first attempt starts, whatever comes back: where large archives spill,
-  // and its lifecycle (removed on dispose) depends neither on what was fetched nor on how
-  // far the first download got.
-  const tempDir = ctx.tempDir();
   // Stops the zip request when the checksum says "absent" or anything fails.
   const local = new AbortController();
   const signal = AbortSignal.any([outer, local.signal]);
@@ -135,7 +135,10 @@ async function attemptArchive(
       if (isAbsent(err)) return { status: "absent", httpStatus: err.status };
       throw err;
     }
-    const length = inMemoryLength(res, ctx.inMemoryMaxBytes);
+    const declared = declaredLength(res, url, ctx.maxArchiveBytes ?? LIMITS.maxArchiveBytes);
+    const length = declared.encoded || declared.bytes > ctx.inMemoryMaxBytes
+      ? undefined
+      : declared.bytes;
     const file = csvNameOf(fileName);
     let columns: KlineColumns;
     let bytes: number;
@@ -152,8 +155,9 @@ async function attemptArchive(
         release?.();
       }
     } else {
-      path = join(tempDir, `${++tempSeq}-${fileName}.part`);
-      const written = await readToFile(ctx, res, path, signal);
+      // Only archives too big to hold need the temp dir: created here, on first need.
+      path = join(ctx.tempDir(), `${++tempSeq}-${fileName}.part`);
+      const written = await readToFile(ctx, res, path, signal, declared);
       verify(url, expected, written.digest);
       bytes = written.bytes;
       columns = await ctx.parse(path, file, signal);
@@ -187,9 +191,7 @@ async function fetchChecksum(
     onChunk: (chunk) => {
       size += chunk.length;
       if (size > MAX_CHECKSUM_BYTES) {
-        throw new ArchiveError(`${url}: over ${MAX_CHECKSUM_BYTES} bytes, not a CHECKSUM file`, {
-          file: url,
-        });
+        throw new BodyTooLargeError(url, size, MAX_CHECKSUM_BYTES, "LIMITS.maxChecksumBytes");
       }
       chunks.push(chunk);
     },
@@ -207,17 +209,34 @@ function verify(url: string, expected: string, actual: string): void {
   if (actual !== expected) throw new ChecksumMismatchError(url, expected, actual);
 }
 
+/** What an archive response declares about its size. */
+interface DeclaredLength {
+  /** The `Content-Length`. */
+  bytes: number;
+  /** Content-encoded: `bytes` is the encoded size; the decoded body is bounded by `limit`. */
+  encoded: boolean;
+  /** Most bytes the body may have: the declared length, or the maximum when encoded. */
+  limit: number;
+  /** What sets `limit`, for errors. */
+  option: string;
+}
+
 /**
- * The body's length when it is declared, not content-encoded (the declared length would
- * then be the encoded one) and at most `max` bytes; otherwise `undefined` (use a file).
+ * The declared size of an archive body. S3 always declares one: a body without a plain
+ * `Content-Length` is refused ({@linkcode ContentLengthError}), one declared over `max` too
+ * ({@linkcode BodyTooLargeError}), before a byte is stored.
  */
-function inMemoryLength(res: Response, max: number): number | undefined {
+function declaredLength(res: Response, url: string, max: number): DeclaredLength {
+  const header = res.headers.get("content-length");
+  const text = header?.trim();
+  if (text === undefined || !/^\d{1,16}$/.test(text)) throw new ContentLengthError(url, header);
+  const bytes = Number(text);
+  if (bytes > max) throw new BodyTooLargeError(url, bytes, max, "maxArchiveBytes");
   const encoding = res.headers.get("content-encoding");
-  if (encoding !== null && encoding.trim().toLowerCase() !== "identity") return undefined;
-  const text = res.headers.get("content-length")?.trim();
-  if (text === undefined || !/^\d{1,15}$/.test(text)) return undefined;
-  const length = Number(text);
-  return length <= max ? length : undefined;
+  const encoded = encoding !== null && encoding.trim().toLowerCase() !== "identity";
+  return encoded
+    ? { bytes, encoded, limit: max, option: "maxArchiveBytes" }
+    : { bytes, encoded, limit: bytes, option: "Content-Length" };
 }
 
 /**
@@ -245,6 +264,7 @@ async function readToFile(
   res: Response,
   path: string,
   signal: AbortSignal,
+  declared: DeclaredLength,
 ): Promise<{ bytes: number; digest: string }> {
   const hash = createSha256();
   let bytes = 0;
@@ -252,9 +272,22 @@ async function readToFile(
   await ctx.session.readBody(res, {
     signal,
     onChunk: async (chunk) => {
-      hash.update(chunk);
       bytes += chunk.length;
-      await writeAll(file, chunk);
+      // Checked before the write: nothing past the bound reaches the disk.
+      if (bytes > declared.limit) {
+        throw new BodyTooLargeError(res.url || path, bytes, declared.limit, declared.option);
+      }
+      hash.update(chunk);
+      try {
+        await writeAll(file, chunk);
+      } catch (err) {
+        // A full or failing disk is the temp dir's problem: named, typed, and (in AUTO) a
+        // reason to ask REST instead — not a raw "No space left on device".
+        const why = err instanceof Error ? err.message : String(err);
+        throw new TempDirError(dirname(path), `writing ${basename(path)} failed: ${why}`, {
+          cause: err,
+        });
+      }
     },
   });
   return { bytes, digest: hash.digestHex() };

@@ -34,7 +34,14 @@ import { PartAssembler } from "./_assemble.ts";
 import { releaseBuffer } from "./_parse_job.ts";
 import { defaultParseWorkers, ParsePool } from "./parse_pool.ts";
 import { Semaphore } from "../_semaphore.ts";
-import { DEFAULT_VISION_BASE_URL, klineArchiveFileName, klineArchiveUrl } from "./paths.ts";
+import { intOption, LIMITS } from "../limits.ts";
+import {
+  csvNameOf,
+  DEFAULT_VISION_BASE_URL,
+  klineArchiveFileName,
+  klineArchiveUrl,
+} from "./paths.ts";
+import { checkKlineRows } from "../_row_check.ts";
 
 const logger = getLogger(["vision-data", "vision"]);
 
@@ -65,10 +72,17 @@ export interface VisionDataClientOptions {
   /** "Now" in epoch ms, for range clamping. @default {Date.now} */
   now?: () => number;
   /**
-   * Parse workers; `0` parses on the calling thread. Each costs ~23 MB, and past 4 the
-   * downloads, not the parsing, are the limit. @default {min(navigator.hardwareConcurrency, 4)}
+   * Parse workers (≥ 1). Each costs ~23 MB, and past 4 the downloads, not the parsing, are
+   * the limit. `0` (parse on the calling thread) is refused with `InvalidOptionError`: a
+   * synchronous parse of a large archive would block the event loop, and with it the
+   * dispose deadline. @default {min(navigator.hardwareConcurrency, 4)}
    */
   parseWorkers?: number;
+  /**
+   * Largest archive accepted, bytes: a larger declared `Content-Length` is refused before a
+   * byte is stored (`BodyTooLargeError`). @default {LIMITS.maxArchiveBytes (4 GiB)}
+   */
+  maxArchiveBytes?: number;
   /**
    * Creates the client's `Deno.HttpClient` (proxy, certificates, pool sizes). Called once,
    * lazily; the client disposes it. @default {() => Deno.createHttpClient({})}
@@ -92,10 +106,12 @@ export interface FetchKlinesOptions {
   symbol: string;
   /** Kline interval (must be offered by the market's archive). */
   interval: Interval;
-  /** Inclusive start (open time). */
-  start: TimeInput;
-  /** Exclusive end (open time); clamped to now. */
-  end: TimeInput;
+  /** Inclusive start (on open time); before the market's first data it is clamped to it. Exclusive with `days`. */
+  start?: TimeInput;
+  /** Exclusive end (on open time); clamped to now. @default {"now"} */
+  end?: TimeInput;
+  /** Days back from `end` (or now) instead of `start`; giving both is an `InvalidRangeError`. */
+  days?: number;
   /** Aborts this call (rejects with the signal's reason). */
   signal?: AbortSignal;
   /** Called after each archive; a throw aborts the call with that error. */
@@ -184,6 +200,7 @@ export class VisionDataClient implements AsyncDisposable {
   #pool: ParsePool | undefined;
   #tempDir: string | undefined;
   readonly #inMemorySlots: Semaphore;
+  readonly #maxArchiveBytes: number;
 
   /**
    * Creates a VisionDataClient.
@@ -196,9 +213,13 @@ export class VisionDataClient implements AsyncDisposable {
     this.baseUrl = (options.baseUrl ?? DEFAULT_VISION_BASE_URL).replace(/\/+$/, "");
     this.concurrency = positiveInt("concurrency", options.concurrency ?? 8);
     positiveInt("maxAttempts", options.maxAttempts ?? 4);
-    if (options.parseWorkers !== undefined && options.parseWorkers !== 0) {
-      positiveInt("parseWorkers", options.parseWorkers);
-    }
+    intOption("parseWorkers", options.parseWorkers, 1, 1, 64);
+    this.#maxArchiveBytes = intOption(
+      "maxArchiveBytes",
+      options.maxArchiveBytes,
+      LIMITS.maxArchiveBytes,
+      1,
+    );
     this.#options = options;
     this.#now = options.now ?? Date.now;
     // Archives held in memory at once (downloaded, not yet parsed): one per parse worker
@@ -264,11 +285,11 @@ export class VisionDataClient implements AsyncDisposable {
    */
   async fetchKlines(options: FetchKlinesOptions): Promise<Klines> {
     this.#owner.assertOpen();
-    const symbol = normalizeSymbol(options.symbol);
+    const symbol = normalizeSymbol(options.symbol, this.marketType);
     assertIntervalSupported(this.marketType, options.interval, "vision");
     const interval = options.interval;
     const now = this.#now();
-    const range = resolveRange(options, { now });
+    const range = resolveRange(options, { now, market: this.marketType });
     const meta: KlinesMeta = { symbol, interval, marketType: this.marketType };
     return await this.#owner.run(
       (signal) => this.#fetch(meta, range, now, options, signal),
@@ -302,6 +323,7 @@ export class VisionDataClient implements AsyncDisposable {
       parseBytes: (zip: Uint8Array, file: string, sig: AbortSignal) =>
         this.#ensurePool(sig).parseZipBytes(zip, { file, signal: sig, transfer: true }),
       inMemoryMaxBytes: IN_MEMORY_MAX_BYTES,
+      maxArchiveBytes: this.#maxArchiveBytes,
       inMemorySlots: this.#inMemorySlots,
       maxAttempts: this.#options.maxAttempts ?? 4,
       retryMinTimeoutMs: this.#options.retryMinTimeoutMs ?? 250,
@@ -322,6 +344,8 @@ export class VisionDataClient implements AsyncDisposable {
           ? { status: "absent" as const, httpStatus: 0 }
           : await downloadArchive(ctx, url, fileName, sig);
         if (out.status === "ok") {
+          // Before anyone sees the rows (onArchive writes the cache): corrupt ones never pass.
+          checkKlineRows(out.columns, interval, csvNameOf(fileName));
           progress.bytes += out.bytes;
           const kept = options.onArchive?.({ file: fileName, columns: out.columns }) === true;
           // Once copied into place, the part's buffer (fresh from the parser, ours alone)
