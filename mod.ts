@@ -23,3 +23,4 @@ export * from "./src/vision/mod.ts";
 export * from "./src/rest/mod.ts";
 export * from "./src/manager.ts";
 export * from "./src/export/mod.ts";
+export * from "./src/more_data.ts";

@@ -22,6 +22,7 @@
 export { startReplica } from "./_server.ts";
 export type {
   ArchiveQuery,
+  FundingTruthQuery,
   NowInput,
   RawArchive,
   Replica,
@@ -37,6 +38,7 @@ export {
 } from "./_dataset.ts";
 export type { FaultKind, FaultRule } from "./_faults.ts";
 export { archivePath, type PublicationLag } from "./_archive.ts";
+export type { FundingTruth } from "./_funding.ts";
 export {
   type CsvDecimals,
   type FormatCsvOptions,

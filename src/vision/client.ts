@@ -35,6 +35,11 @@ import { releaseBuffer } from "./_parse_job.ts";
 import { defaultParseWorkers, ParsePool } from "./parse_pool.ts";
 import { Semaphore } from "../_semaphore.ts";
 import { DEFAULT_VISION_BASE_URL, klineArchiveFileName, klineArchiveUrl } from "./paths.ts";
+import { assertKlineKind, type KlineKind } from "../kline_kind.ts";
+import { assertDataType } from "../data_types.ts";
+import type { FundingRates } from "../funding/funding_rates.ts";
+import type { FetchFundingOptions } from "../funding/options.ts";
+import { fetchFundingVision } from "../funding/_vision.ts";
 
 const logger = getLogger(["vision-data", "vision"]);
 
@@ -102,6 +107,8 @@ export interface FetchKlinesOptions {
   onProgress?: (progress: FetchProgress) => void;
   /** Use monthly archives for whole months. @default {true} */
   preferMonthly?: boolean;
+  /** Which klines: `trades` (default), or on um/cm `mark`, `index`, `premium`. */
+  kind?: KlineKind;
   /**
    * Called with each archive's rows as soon as they are parsed, before they are merged (in
    * completion order; a monthly archive's rows may reach outside `[start, end)`), e.g. to
@@ -266,6 +273,7 @@ export class VisionDataClient implements AsyncDisposable {
     this.#owner.assertOpen();
     const symbol = normalizeSymbol(options.symbol);
     assertIntervalSupported(this.marketType, options.interval, "vision");
+    assertKlineKind(this.marketType, options.kind);
     const interval = options.interval;
     const now = this.#now();
     const range = resolveRange(options, { now });
@@ -315,8 +323,9 @@ export class VisionDataClient implements AsyncDisposable {
       concurrency: this.concurrency,
       signal,
       handle: async (period, sig, enqueue) => {
-        const fileName = klineArchiveFileName(symbol, interval, period);
-        const url = klineArchiveUrl(this.baseUrl, this.marketType, symbol, interval, period);
+        const kind = options.kind;
+        const fileName = klineArchiveFileName(symbol, interval, period, kind);
+        const url = klineArchiveUrl(this.baseUrl, this.marketType, symbol, interval, period, kind);
         // A period that has not ended cannot be published yet: no request for today.
         const out = period.end > now
           ? { status: "absent" as const, httpStatus: 0 }
@@ -348,6 +357,48 @@ export class VisionDataClient implements AsyncDisposable {
       },
     });
     return assembler.finish();
+  }
+
+  /**
+   * Funding-rate history of a um/cm contract from the monthly `fundingRate` archives
+   * (checksum-verified like klines), with `gaps` for months not published or absent.
+   * Spot rejects with `UnsupportedDataError`; `markPrice` is NaN (the archive has none).
+   *
+   * @example
+   * ```ts ignore
+   * await using vision = new VisionDataClient({ marketType: "um" });
+   * const f = await vision.fetchFundingRates({ symbol: "BTCUSDT", start: "2024-01-01", end: "2024-03-01" });
+   * ```
+   */
+  async fetchFundingRates(options: FetchFundingOptions): Promise<FundingRates> {
+    this.#owner.assertOpen();
+    assertDataType(this.marketType, "funding");
+    const symbol = normalizeSymbol(options.symbol);
+    const now = this.#now();
+    const range = resolveRange(options, { now });
+    return await this.#owner.run(
+      (signal) =>
+        fetchFundingVision(
+          {
+            baseUrl: this.baseUrl,
+            market: this.marketType,
+            now,
+            concurrency: this.concurrency,
+            download: {
+              session: this.#ensureSession(signal),
+              tempDir: () => this.#ensureTempDir(),
+              inMemoryMaxBytes: IN_MEMORY_MAX_BYTES,
+              maxAttempts: this.#options.maxAttempts ?? 4,
+              retryMinTimeoutMs: this.#options.retryMinTimeoutMs ?? 250,
+              retryMaxTimeoutMs: this.#options.retryMaxTimeoutMs ?? 5000,
+            },
+          },
+          symbol,
+          range,
+          signal,
+        ),
+      { signal: options.signal, name: `fetchFundingRates ${symbol}` },
+    );
   }
 
   #ensureSession(signal: AbortSignal): HttpSession {
