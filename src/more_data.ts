@@ -8,3 +8,4 @@ export * from "./data_errors.ts";
 export * from "./data_types.ts";
 export * from "./kline_kind.ts";
 export * from "./funding/mod.ts";
+export * from "./agg_trades/mod.ts";

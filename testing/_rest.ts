@@ -143,12 +143,12 @@ export function restRoute(
   path: string,
 ): { market: MarketType; endpoint: RestEndpoint } | null {
   const m =
-    /^\/(api\/v3|fapi\/v1|dapi\/v1)\/(klines|exchangeInfo|markPriceKlines|indexPriceKlines|premiumIndexKlines|fundingRate)$/
+    /^\/(api\/v3|fapi\/v1|dapi\/v1)\/(klines|exchangeInfo|markPriceKlines|indexPriceKlines|premiumIndexKlines|fundingRate|aggTrades)$/
       .exec(path);
   if (!m) return null;
   const market: MarketType = m[1] === "api/v3" ? "spot" : m[1] === "fapi/v1" ? "um" : "cm";
   // Spot has trade klines only (Binance spot REST docs): the rest is 404 there.
-  if (market === "spot" && m[2] !== "klines" && m[2] !== "exchangeInfo") return null;
+  if (market === "spot" && !["klines", "exchangeInfo", "aggTrades"].includes(m[2])) return null;
   return { market, endpoint: m[2] as RestEndpoint };
 }
 
@@ -159,7 +159,8 @@ export type RestEndpoint =
   | "markPriceKlines"
   | "indexPriceKlines"
   | "premiumIndexKlines"
-  | "fundingRate";
+  | "fundingRate"
+  | "aggTrades";
 
 /** Request weight of an endpoint call. */
 export function restWeight(
@@ -170,6 +171,8 @@ export function restWeight(
   if (endpoint === "exchangeInfo") return market === "spot" ? 20 : 1;
   // fundingRate: its own 500/5min/IP pool in Binance's docs; 1 against the minute weight here.
   if (endpoint === "fundingRate") return 1;
+  // aggTrades: spot 4, futures 20 (Binance REST docs, "Compressed/Aggregate Trades List").
+  if (endpoint === "aggTrades") return market === "spot" ? 4 : 20;
   const raw = params.get("limit");
   const n = raw !== null && /^\d+$/.test(raw) ? Number(raw) : 500;
   return marketCapabilities(market).restWeight(n);

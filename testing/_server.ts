@@ -26,6 +26,8 @@ import {
 import { Dataset, DEFAULT_SYMBOLS, type SymbolSpec } from "./_dataset.ts";
 import { fundingArchive, fundingRows, type FundingTruth, handleFundingRate } from "./_funding.ts";
 import { kindOfEndpoint, kindSpec } from "./_kinds.ts";
+import { aggTradeRows, aggTradesArchive, handleAggTrades } from "./_agg_trades.ts";
+import type { AggTradeColumns } from "../src/agg_trades/columns.ts";
 import type {
   ArchiveQuery,
   FundingTruthQuery,
@@ -239,6 +241,12 @@ class ReplicaImpl implements Replica {
     return fundingRows(this.#dataset, spec, start, toEpochMs(q.end, "end"), this.now());
   }
 
+  aggTrades(q: FundingTruthQuery): AggTradeColumns {
+    const spec = this.#spec(q.marketType, q.symbol);
+    const start = toEpochMs(q.start, "start");
+    return aggTradeRows(this.#dataset, spec, start, toEpochMs(q.end, "end"), this.now());
+  }
+
   #resolveArchive(pathOrQuery: string | ArchiveQuery) {
     const path = typeof pathOrQuery === "string"
       ? pathOrQuery.replace(/^https?:\/\/[^/]+/, "").replace(/^\//, "")
@@ -262,6 +270,8 @@ class ReplicaImpl implements Replica {
     const level = this.#options.zipLevel ?? 6;
     const funding = fundingArchive(this.#dataset, this.#cache, key, this.now(), this.#lag, level);
     if (funding) return { built: funding, zipName, checksum };
+    const agg = aggTradesArchive(this.#dataset, this.#cache, key, this.now(), this.#lag, level);
+    if (agg) return { built: agg, zipName, checksum };
     const r = this.#resolveArchive(path);
     const built = r && this.#build(r);
     return built ? { built, zipName, checksum } : null;
@@ -550,6 +560,8 @@ class ReplicaImpl implements Replica {
       ? handleExchangeInfo(market, url.searchParams, ctx, this.#limiter.limits[market])
       : endpoint === "fundingRate"
       ? handleFundingRate(market, url.searchParams, ctx)
+      : endpoint === "aggTrades"
+      ? handleAggTrades(market, url.searchParams, ctx)
       : handleKlines(market, url.searchParams, req.headers, ctx, kindOfEndpoint(endpoint));
     Object.assign(result.headers, weightHeaders(taken.used));
     return result;

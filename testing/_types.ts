@@ -5,6 +5,7 @@
  */
 import type { KlineKind } from "../src/kline_kind.ts";
 import type { FundingTruth } from "./_funding.ts";
+import type { AggTradeColumns } from "../src/agg_trades/columns.ts";
 import type { KlineColumns } from "../src/columns.ts";
 import type { Interval, MarketType } from "../src/market.ts";
 import type { TimeInput } from "../src/time.ts";
@@ -89,6 +90,7 @@ export interface RequestLogEntry {
     | "indexPriceKlines"
     | "premiumIndexKlines"
     | "fundingRate"
+    | "aggTrades"
     | "other";
   /** REST market, for REST routes (set on arrival, like `route`). */
   market?: MarketType;
@@ -187,6 +189,8 @@ export interface Replica extends AsyncDisposable {
   klines(q: TruthQuery): KlineColumns;
   /** Funding rows with time in `[start, end)` as REST serves them (cm: markPrice NaN). */
   fundingRates(q: FundingTruthQuery): FundingTruth;
+  /** Aggregate trades with time in `[start, end)` (ms), of minutes closed by now. */
+  aggTrades(q: FundingTruthQuery): AggTradeColumns;
   /** CSV bytes inside an archive, or null when the archive does not exist (yet). */
   csvFor(q: ArchiveQuery): Uint8Array | null;
   /** Zip bytes of an archive (no faults), or null when it does not exist (yet). */

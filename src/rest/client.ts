@@ -32,6 +32,13 @@ import { assertDataType } from "../data_types.ts";
 import type { FundingRates } from "../funding/funding_rates.ts";
 import type { FetchFundingOptions } from "../funding/options.ts";
 import { fetchFundingRest } from "../funding/_rest.ts";
+import type { AggTradeColumns } from "../agg_trades/columns.ts";
+import {
+  collectAggTrades,
+  type FetchAggTradesOptions,
+  type StreamAggTradesOptions,
+} from "../agg_trades/options.ts";
+import { streamAggTradesRest } from "../agg_trades/_rest.ts";
 import {
   assertKlineKind,
   type KlineKind,
@@ -313,6 +320,46 @@ export class RestDataClient implements AsyncDisposable {
         signal,
       );
     }, { signal: options.signal, name: `fetchFundingRates ${symbol}` });
+  }
+
+  /**
+   * Aggregate trades of `[start, end)` (on transaction time), page by page (≤ 1000 rows):
+   * one-hour `startTime`/`endTime` windows until a page is full, then `fromId`. For the
+   * recent edge; history is cheaper from the archive (`VisionDataClient#streamAggTrades`).
+   *
+   * @example
+   * ```ts ignore
+   * await using rest = new RestDataClient({ marketType: "spot" });
+   * for await (const c of rest.streamAggTrades({ symbol: "BTCUSDT", start: Date.now() - 60_000, end: Date.now() })) {
+   *   console.log(c.price.length);
+   * }
+   * ```
+   */
+  async *streamAggTrades(options: StreamAggTradesOptions): AsyncGenerator<AggTradeColumns> {
+    this.#owner.assertOpen();
+    this.#throwIfBanned();
+    const symbol = normalizeSymbol(options.symbol);
+    const range = resolveRange(options, { now: this.#now() });
+    const name = `streamAggTrades ${symbol}`;
+    yield* streamAggTradesRest(
+      {
+        baseUrl: this.baseUrl,
+        market: this.marketType,
+        request: (url, weight) =>
+          this.#owner.run(
+            (signal) =>
+              this.#requestPatiently(url, weight, { url, market: this.marketType, symbol }, signal),
+            { signal: options.signal, name },
+          ),
+      },
+      symbol,
+      range,
+    );
+  }
+
+  /** {@linkcode streamAggTrades} collected, up to `maxRows` (else `AggTradesTooLargeError`). */
+  fetchAggTrades(options: FetchAggTradesOptions): Promise<AggTradeColumns> {
+    return collectAggTrades(this.streamAggTrades(options), options.maxRows);
   }
 
   /** Disposes within the budget: grace, abort, release the HTTP client (see disposal semantics). */

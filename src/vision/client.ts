@@ -28,7 +28,7 @@ import {
   type TimeInput,
   type TimeRange,
 } from "../time.ts";
-import { downloadArchive, IN_MEMORY_MAX_BYTES } from "./_download.ts";
+import { downloadArchive, type DownloadContext, IN_MEMORY_MAX_BYTES } from "./_download.ts";
 import { runWorkerLoop } from "../_worker_loop.ts";
 import { PartAssembler } from "./_assemble.ts";
 import { releaseBuffer } from "./_parse_job.ts";
@@ -40,6 +40,13 @@ import { assertDataType } from "../data_types.ts";
 import type { FundingRates } from "../funding/funding_rates.ts";
 import type { FetchFundingOptions } from "../funding/options.ts";
 import { fetchFundingVision } from "../funding/_vision.ts";
+import type { AggTradeColumns } from "../agg_trades/columns.ts";
+import {
+  collectAggTrades,
+  type FetchAggTradesOptions,
+  type StreamAggTradesOptions,
+} from "../agg_trades/options.ts";
+import { streamAggTradesVision } from "../agg_trades/_vision.ts";
 
 const logger = getLogger(["vision-data", "vision"]);
 
@@ -384,14 +391,7 @@ export class VisionDataClient implements AsyncDisposable {
             market: this.marketType,
             now,
             concurrency: this.concurrency,
-            download: {
-              session: this.#ensureSession(signal),
-              tempDir: () => this.#ensureTempDir(),
-              inMemoryMaxBytes: IN_MEMORY_MAX_BYTES,
-              maxAttempts: this.#options.maxAttempts ?? 4,
-              retryMinTimeoutMs: this.#options.retryMinTimeoutMs ?? 250,
-              retryMaxTimeoutMs: this.#options.retryMaxTimeoutMs ?? 5000,
-            },
+            download: this.#downloadBase(signal),
           },
           symbol,
           range,
@@ -399,6 +399,63 @@ export class VisionDataClient implements AsyncDisposable {
         ),
       { signal: options.signal, name: `fetchFundingRates ${symbol}` },
     );
+  }
+
+  /**
+   * Aggregate trades of `[start, end)` (on transaction time) from the daily and monthly
+   * `aggTrades` archives, as chunks of columns in time order — one archive downloaded and
+   * held at a time, so memory stays flat however long the range. Every step runs under the
+   * client (aborted by its dispose: the iteration then rejects with `ClientClosedError`).
+   * Spot µs timestamps (2025 on) are normalised to ms. Absent archives go to `onGap`.
+   *
+   * @example
+   * ```ts ignore
+   * await using vision = new VisionDataClient({ marketType: "spot" });
+   * for await (const c of vision.streamAggTrades({ symbol: "BTCUSDT", start: "2024-01-01", end: "2024-01-02" })) {
+   *   console.log(c.aggTradeId.length);
+   * }
+   * ```
+   */
+  async *streamAggTrades(options: StreamAggTradesOptions): AsyncGenerator<AggTradeColumns> {
+    this.#owner.assertOpen();
+    const symbol = normalizeSymbol(options.symbol);
+    const now = this.#now();
+    const range = resolveRange(options, { now });
+    const chunkRows = positiveInt("chunkRows", options.chunkRows ?? 1_000_000);
+    const name = `streamAggTrades ${symbol}`;
+    yield* streamAggTradesVision(
+      {
+        baseUrl: this.baseUrl,
+        market: this.marketType,
+        now,
+        run: (step) => this.#owner.run(step, { signal: options.signal, name }),
+        download: this.#downloadBase(this.#owner.signal),
+      },
+      symbol,
+      range,
+      chunkRows,
+      options.onGap,
+    );
+  }
+
+  /**
+   * {@linkcode streamAggTrades} collected into one set of columns, for ranges that fit:
+   * past `maxRows` (default 5 M) it rejects with `AggTradesTooLargeError`.
+   */
+  fetchAggTrades(options: FetchAggTradesOptions): Promise<AggTradeColumns> {
+    return collectAggTrades(this.streamAggTrades(options), options.maxRows);
+  }
+
+  /** The download settings every archive type shares. */
+  #downloadBase(signal: AbortSignal): Omit<DownloadContext, "parse" | "parseBytes"> {
+    return {
+      session: this.#ensureSession(signal),
+      tempDir: () => this.#ensureTempDir(),
+      inMemoryMaxBytes: IN_MEMORY_MAX_BYTES,
+      maxAttempts: this.#options.maxAttempts ?? 4,
+      retryMinTimeoutMs: this.#options.retryMinTimeoutMs ?? 250,
+      retryMaxTimeoutMs: this.#options.retryMaxTimeoutMs ?? 5000,
+    };
   }
 
   #ensureSession(signal: AbortSignal): HttpSession {

@@ -1,0 +1,8 @@
+/**
+ * Aggregate trades: columns, options, and the chunk exporter.
+ *
+ * @module
+ */
+export * from "./columns.ts";
+export * from "./options.ts";
+export * from "./export.ts";
