@@ -7,7 +7,8 @@ import { UnsupportedDataError } from "./data_errors.ts";
 import { marketCapabilities, type MarketType } from "./market.ts";
 
 /**
- * A data type: `klines` (with a kline kind), `funding` (futures funding-rate history).
+ * A data type: `klines` (with a kline kind), `funding` (futures funding-rate history),
+ * `aggTrades` (aggregate trades).
  *
  * @example
  * ```ts
@@ -20,6 +21,8 @@ export const DataType = {
   KLINES: "klines",
   /** Funding-rate history (um, cm). */
   FUNDING: "funding",
+  /** Aggregate trades (every market; streamed). */
+  AGG_TRADES: "aggTrades",
 } as const;
 
 /** A data type. */
@@ -34,12 +37,12 @@ export const DATA_TYPES: readonly DataType[] = Object.values(DataType);
  * @example
  * ```ts
  * import { dataTypesOf } from "@vision-data/client";
- * dataTypesOf("spot"); // ["klines"]
+ * dataTypesOf("spot"); // ["klines", "aggTrades"]
  * ```
  */
 export function dataTypesOf(market: MarketType): readonly DataType[] {
   marketCapabilities(market);
-  return market === "spot" ? ["klines"] : DATA_TYPES;
+  return market === "spot" ? ["klines", "aggTrades"] : DATA_TYPES;
 }
 
 /**

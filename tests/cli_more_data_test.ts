@@ -103,10 +103,13 @@ Deno.test("bad --data and --kind are usage errors (exit 2) naming what is allowe
   const base = ["--start", "2026-10-10", "--end", "2026-10-11"];
   const cases: [string[], string][] = [
     [["--kind", "index"], 'kline kind "index" is not offered on spot; allowed: trades'],
-    [["--data", "funding"], 'data type "funding" is not offered on spot; allowed: klines'],
+    [
+      ["--data", "funding"],
+      'data type "funding" is not offered on spot; allowed: klines, aggTrades',
+    ],
     [
       ["--market", "um", "--data", "trades"],
-      'data type "trades" is not offered on um; allowed: klines, funding',
+      'data type "trades" is not offered on um; allowed: klines, funding, aggTrades',
     ],
   ];
   for (const [args, message] of cases) {
@@ -115,4 +118,36 @@ Deno.test("bad --data and --kind are usage errors (exit 2) naming what is allowe
     assertStringIncludes(r.err, message);
   }
   assert(t.replica.requests.length === 0);
+});
+
+Deno.test("fetch --data aggTrades streams the archive, then REST for the unpublished edge", async () => {
+  await using t = await setup();
+  const out = join(t.dir, "agg.csv");
+  // The last hour of the 26th comes from its archive, the 27th (not over yet) from REST.
+  const q = {
+    marketType: "um" as const,
+    symbol: "BTCUSDT",
+    start: "2026-11-26T23:00:00Z",
+    end: "2026-11-27T00:30:00Z",
+  };
+  const r = await t.run(
+    "BTCUSDT",
+    "--market",
+    "um",
+    "--data",
+    "aggTrades",
+    "--start",
+    q.start,
+    "--end",
+    q.end,
+    "--out",
+    out,
+  );
+  assertEquals(r.code, 0, r.err);
+  const truth = t.replica.aggTrades(q);
+  const lines = (await Deno.readTextFile(out)).trim().split("\n");
+  assertEquals(lines.length - 1, truth.aggTradeId.length);
+  assertEquals(Number(lines.at(-1)!.split(",")[0]), truth.aggTradeId.at(-1));
+  assert(t.replica.requests.some((e) => e.route === "aggTrades"));
+  assert(t.replica.requests.some((e) => e.path.includes("/aggTrades/")));
 });

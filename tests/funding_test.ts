@@ -190,7 +190,10 @@ Deno.test("funding on spot is a typed error naming what spot offers", async () =
     ]
   ) {
     const err = await assertRejects(call, UnsupportedDataError);
-    assertEquals(err.message, 'data type "funding" is not offered on spot; allowed: klines');
+    assertEquals(
+      err.message,
+      'data type "funding" is not offered on spot; allowed: klines, aggTrades',
+    );
   }
   assertEquals(replica.requests.length, 0);
 });

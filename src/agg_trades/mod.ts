@@ -6,3 +6,4 @@
 export * from "./columns.ts";
 export * from "./options.ts";
 export * from "./export.ts";
+export * from "./stream.ts";

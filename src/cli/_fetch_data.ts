@@ -12,6 +12,13 @@ import type { FundingRates } from "../funding/funding_rates.ts";
 import { iso } from "../time.ts";
 import { formatNumber } from "../export/mod.ts";
 import { type CommandContext, describeError, ExitCode } from "./_command.ts";
+import { UsageError } from "./_args.ts";
+import { RestDataClient } from "../rest/client.ts";
+import { VisionDataClient } from "../vision/client.ts";
+import { writeAggTrades } from "../agg_trades/export.ts";
+import { streamAggTradesWithFallback } from "../agg_trades/stream.ts";
+import type { AggTradeColumns } from "../agg_trades/columns.ts";
+import type { TimeRange } from "../time.ts";
 import { formatBytes, formatCount, formatMs, formatTable } from "./_io.ts";
 import type { FetchArgs } from "./fetch.ts";
 
@@ -85,4 +92,76 @@ export async function runFundingFetch(
     );
   }
   return f.gaps.length > 0 ? ExitCode.PARTIAL : ExitCode.OK;
+}
+
+/**
+ * Runs `fetch --data aggTrades`: streamed (archive, then REST for what it lacks) straight
+ * into `--out`, or counted with the first rows shown. Not cached: `--source cache` is a
+ * usage error.
+ */
+export async function runAggTradesFetch(
+  a: FetchArgs,
+  { io, signal }: CommandContext,
+): Promise<number> {
+  if (a.source === "cache") {
+    throw new UsageError(
+      'aggTrades are not cached: --source "cache" is not allowed; allowed: auto, vision, rest',
+    );
+  }
+  const now = a.now;
+  const clock = now === undefined ? undefined : () => now;
+  await using vision = a.source === "rest" ? undefined : new VisionDataClient({
+    marketType: a.market,
+    baseUrl: a.visionUrl,
+    now: clock,
+    signal,
+    concurrency: a.concurrency,
+  });
+  await using rest = a.source === "vision" ? undefined : new RestDataClient({
+    marketType: a.market,
+    baseUrl: a.restUrl,
+    now: clock,
+    signal,
+  });
+  const gaps: TimeRange[] = [];
+  const t0 = performance.now();
+  const stream = streamAggTradesWithFallback(vision, rest, {
+    symbol: a.symbol,
+    start: a.start,
+    end: a.end ?? now ?? Date.now(),
+    signal,
+    onGap: (g) => gaps.push(g),
+  });
+  let rows = 0;
+  let wrote = "";
+  if (a.out) {
+    const out = await writeAggTrades(stream, a.out, { format: a.format, signal });
+    rows = out.rows;
+    wrote = `, wrote ${a.out} (${formatBytes(out.bytes)})`;
+  } else {
+    const head: string[][] = [];
+    for await (const c of stream) {
+      for (let i = 0; i < c.aggTradeId.length && head.length < HEAD_ROWS; i++) head.push(row(c, i));
+      rows += c.aggTradeId.length;
+    }
+    io.stdout(formatTable(["agg_trade_id", "price", "quantity", "time", "buyer_maker"], head));
+  }
+  if (!a.quiet) {
+    const g = gaps.map((x) => `${iso(x.start)} → ${iso(x.end)}`).join(", ") || "none";
+    io.stderr(
+      `${a.symbol} ${a.market} aggTrades: ${formatCount(rows)} rows\ngaps: ${g}\n` +
+        `time: ${formatMs(performance.now() - t0)}${wrote}\n`,
+    );
+  }
+  return gaps.length > 0 ? ExitCode.PARTIAL : ExitCode.OK;
+}
+
+function row(c: AggTradeColumns, i: number): string[] {
+  return [
+    String(c.aggTradeId[i]),
+    formatNumber(c.price[i]),
+    formatNumber(c.quantity[i]),
+    iso(c.transactTime[i]),
+    c.isBuyerMaker[i] ? "true" : "false",
+  ];
 }

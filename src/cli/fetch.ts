@@ -30,7 +30,7 @@ import { formatBytes, formatCount, formatMs, formatTable } from "./_io.ts";
 import { Progress } from "./_progress.ts";
 import { assertDataType, type DataType } from "../data_types.ts";
 import { assertKlineKind, type KlineKind } from "../kline_kind.ts";
-import { runFundingFetch } from "./_fetch_data.ts";
+import { runAggTradesFetch, runFundingFetch } from "./_fetch_data.ts";
 
 const USAGE = `Usage: vision-data fetch SYMBOL --start DATE [options]
 
@@ -38,7 +38,8 @@ Fetches klines (cache → Binance Vision archive → REST API), writes them to a
 the first and last rows, and prints a summary (rows, rows per source, gaps, time, MB/s).
 
 Options:
-  --data TYPE              klines | funding (um/cm funding-rate history)   [default: klines]
+  --data TYPE              klines | funding (um/cm funding-rate history) | aggTrades
+                           (aggregate trades, streamed; not cached)         [default: klines]
   --kind KIND              trades | mark | index | premium (um/cm price klines) [default: trades]
   --market spot|um|cm      market (spot, USDⓈ-M futures, COIN-M futures)   [default: spot]
   --interval IV            1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M  [default: 1m]
@@ -214,6 +215,7 @@ async function run(args: string[], { io, signal }: CommandContext): Promise<numb
     return ExitCode.OK;
   }
   if (a.data === "funding") return await runFundingFetch(a, { io, signal });
+  if (a.data === "aggTrades") return await runAggTradesFetch(a, { io, signal });
   const progress = new Progress(io, a.quiet);
   const now = a.now;
   const manager = new DataSourceManager({
