@@ -8,7 +8,7 @@
  * deno task bench --only vision   # one area (or several: --only vision,cache)
  * ```
  *
- * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`.
+ * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`, `aggTrades`.
  *
  * @module
  */
@@ -19,6 +19,7 @@ import { PYTHON_REFERENCE_MS, runVisionBench } from "./vision_bench.ts";
 import { runRestBench } from "./rest_bench.ts";
 import { runManagerBench } from "./manager_bench.ts";
 import { runReplicaBench } from "./replica_bench.ts";
+import { runAggTradesBench } from "./agg_trades_bench.ts";
 
 /** One line of the table. */
 export interface BenchRow {
@@ -55,6 +56,7 @@ export const AREAS = [
   "rest",
   "dispose",
   "replica",
+  "aggTrades",
 ] as const;
 
 const ms = (x: number) => `${fix(x)} ms`;
@@ -299,6 +301,29 @@ export async function runAllBenches(options: RunOptions = {}): Promise<BenchRow[
       );
     }
   }
+  if (only.has("aggTrades")) {
+    options.onArea?.("aggTrades");
+    const a = await runAggTradesBench();
+    const limit = `in-process inflate + parse of the same zip ${ms(a.inflateParseMs)}`;
+    for (const [label, f] of [["1 busy day", a.oneDay], ["2 busy days", a.twoDays]] as const) {
+      add(
+        "aggTrades",
+        `${label} (${f.rows} rows) streamed from the archive to Parquet (fresh process)`,
+        `${ms(f.ms)} (${mrows((f.rows * 1000) / f.ms)})`,
+        limit,
+        x(f.ms / a.inflateParseMs / (f.rows / a.rows)),
+      );
+      add(
+        "aggTrades",
+        `… peak RSS (VmHWM), increase over the RSS before (${label})`,
+        `+${mb(f.peakBytes - f.beforeBytes)} (peak ${mb(f.peakBytes)})`,
+        `columns of the day ${mb(a.rows * 49)}`,
+        x((f.peakBytes - f.beforeBytes) / (a.rows * 49)),
+        "flat in rows",
+      );
+    }
+  }
+
   return rows;
 }
 

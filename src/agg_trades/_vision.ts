@@ -15,7 +15,7 @@ import { downloadArchive, type DownloadContext } from "../vision/_download.ts";
 import { csvNameOf } from "../vision/paths.ts";
 import { extractSingleCsvSync } from "../vision/zip.ts";
 import { lowerBound } from "../_float64.ts";
-import { parseAggTradesCsv } from "./_csv.ts";
+import { parseAggTradesCsv, release } from "./_csv.ts";
 import { type AggTradeColumns, sliceAggTrades } from "./columns.ts";
 
 /** The archive key of an aggTrades period (no leading slash). */
@@ -38,9 +38,15 @@ export interface AggTradesVisionContext {
   download: Omit<DownloadContext<AggTradeColumns>, "parse" | "parseBytes">;
 }
 
+/** Parses a zip that is ours alone, freeing the zip and the CSV as soon as they are parsed. */
 function parseZip(zip: Uint8Array, zipName: string): AggTradeColumns {
   const file = csvNameOf(zipName);
-  return parseAggTradesCsv(extractSingleCsvSync(zip, { file }), file);
+  const csv = extractSingleCsvSync(zip, { file });
+  const columns = parseAggTradesCsv(csv, file);
+  // After the parse: a STORED entry's CSV is a view of the zip.
+  release(csv.buffer);
+  release(zip.buffer);
+  return columns;
 }
 
 /**

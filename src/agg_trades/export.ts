@@ -212,12 +212,13 @@ function parquetSink(file: Deno.FsFile): Sink {
       if (n === 0) return;
       await pq.write({
         columnData: [
-          { name: "agg_trade_id", data: toInt64(c.aggTradeId) },
+          // Ids and times are (nearly) all distinct: no dictionary attempt for them.
+          { name: "agg_trade_id", data: toInt64(c.aggTradeId), encoding: "PLAIN" },
           { name: "price", data: c.price },
           { name: "quantity", data: c.quantity },
-          { name: "first_trade_id", data: toInt64(c.firstTradeId) },
-          { name: "last_trade_id", data: toInt64(c.lastTradeId) },
-          { name: "transact_time", data: c.transactTime },
+          { name: "first_trade_id", data: toInt64(c.firstTradeId), encoding: "PLAIN" },
+          { name: "last_trade_id", data: toInt64(c.lastTradeId), encoding: "PLAIN" },
+          { name: "transact_time", data: c.transactTime, encoding: "PLAIN" },
           { name: "is_buyer_maker", data: Array.from(c.isBuyerMaker, (b) => b === 1) },
         ],
         rowGroupSize: n,
