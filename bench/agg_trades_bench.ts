@@ -106,6 +106,7 @@ async function childMain(visionUrl: string, days: number): Promise<void> {
       symbol: "BTCUSDT",
       start: DAY1,
       end: DAY1 + days * DAY_MS,
+      releaseChunks: true, // each chunk is written before the next is asked for
     });
     const out = await writeAggTrades(stream, join(dir, "t.parquet"));
     const ms = performance.now() - t0;

@@ -176,3 +176,22 @@ Deno.test("dispose mid-stream (next archive stalled) settles within budget; the 
   await replica.waitFor((e) => e.route === "archive" && e.aborted);
   assertEquals(v.resources.tempDir, undefined);
 });
+
+Deno.test("releaseChunks: an archive's columns are freed once its last chunk is done", async () => {
+  await using replica = await startReplica({ now: NOW });
+  await using v = vision(replica, "cm");
+  const q = { symbol: "BTCUSD_PERP", start: DAY + 20 * H, end: DAY + 28 * H };
+  const truth = replica.aggTrades({ marketType: "cm", ...q });
+  const seen: AggTradeColumns[] = [];
+  let rows = 0;
+  let firstPrice = NaN;
+  for await (const c of v.streamAggTrades({ ...q, releaseChunks: true })) {
+    if (seen.length === 0) firstPrice = c.price[0];
+    rows += c.aggTradeId.length;
+    seen.push(c);
+  }
+  assertEquals(rows, truth.aggTradeId.length);
+  assertEquals(firstPrice, truth.price[0]);
+  assertEquals(seen.length, 2, "one chunk per daily archive");
+  assert(seen.every((c) => c.aggTradeId.length === 0 && c.isBuyerMaker.length === 0), "detached");
+});

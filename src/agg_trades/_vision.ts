@@ -59,6 +59,7 @@ export async function* streamAggTradesVision(
   range: TimeRange,
   chunkRows: number,
   onGap?: (gap: TimeRange) => void,
+  releaseChunks = false,
 ): AsyncGenerator<AggTradeColumns> {
   const plan = planArchives(range);
   const dctx: DownloadContext<AggTradeColumns> = {
@@ -91,6 +92,10 @@ export async function* streamAggTradesVision(
     const b = lowerBound(c.transactTime, range.end);
     for (let at = a; at < b; at += chunkRows) {
       yield sliceAggTrades(c, at, Math.min(b, at + chunkRows));
+    }
+    if (releaseChunks) {
+      release(c.aggTradeId.buffer); // the numeric columns share one buffer
+      release(c.isBuyerMaker.buffer);
     }
   }
 }

@@ -31,7 +31,15 @@ export interface AggTradeColumns {
   isBuyerMaker: Uint8Array;
 }
 
-/** The numeric columns, in CSV order. */
+/**
+ * The numeric columns, in CSV order.
+ *
+ * @example
+ * ```ts
+ * import { AGG_TRADE_NUMERIC } from "@vision-data/client";
+ * AGG_TRADE_NUMERIC[5]; // "transactTime"
+ * ```
+ */
 export const AGG_TRADE_NUMERIC = [
   "aggTradeId",
   "price",

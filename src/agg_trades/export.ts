@@ -21,7 +21,15 @@ import { toInt64 } from "../_float64.ts";
 import { type ExportFormat, exportFormatOf, formatNumber } from "../export/mod.ts";
 import type { AggTradeColumns } from "./columns.ts";
 
-/** The exported column names, in order. */
+/**
+ * The exported column names, in order.
+ *
+ * @example
+ * ```ts
+ * import { AGG_TRADES_EXPORT_COLUMNS } from "@vision-data/client";
+ * AGG_TRADES_EXPORT_COLUMNS.length; // 7
+ * ```
+ */
 export const AGG_TRADES_EXPORT_COLUMNS = [
   "agg_trade_id",
   "price",

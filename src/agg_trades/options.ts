@@ -29,9 +29,24 @@ export interface StreamAggTradesOptions {
   chunkRows?: number;
   /** Called with each span no archive covered (Vision). */
   onGap?: (gap: TimeRange) => void;
+  /**
+   * Chunks are only read before the next one is asked for (e.g. written out): an archive's
+   * column memory is then freed as soon as its last chunk is done with, instead of at the next
+   * GC, which keeps a long stream's peak memory at one archive. Do not keep chunks (or views
+   * of them) with this on: their arrays are detached. @default {false}
+   */
+  releaseChunks?: boolean;
 }
 
-/** Options of `fetchAggTrades`: a stream collected, up to a bound. */
+/**
+ * Options of `fetchAggTrades`: a stream collected, up to a bound.
+ *
+ * @example
+ * ```ts
+ * import type { FetchAggTradesOptions } from "@vision-data/client";
+ * const o: FetchAggTradesOptions = { symbol: "BTCUSDT", start: 0, end: 60_000, maxRows: 10_000 };
+ * ```
+ */
 export interface FetchAggTradesOptions extends StreamAggTradesOptions {
   /** Rows at most; past it `AggTradesTooLargeError`. @default {5000000} */
   maxRows?: number;
@@ -59,7 +74,16 @@ export class AggTradesTooLargeError extends VisionDataError {
   }
 }
 
-/** Collects a stream into one set of columns, failing past `maxRows`. */
+/**
+ * Collects a stream into one set of columns, failing past `maxRows`
+ * ({@linkcode AggTradesTooLargeError}).
+ *
+ * @example
+ * ```ts ignore
+ * import { collectAggTrades } from "@vision-data/client";
+ * const all = await collectAggTrades(vision.streamAggTrades(q), 1_000_000);
+ * ```
+ */
 export async function collectAggTrades(
   stream: AsyncIterable<AggTradeColumns>,
   maxRows = 5_000_000,

@@ -131,6 +131,8 @@ export async function runAggTradesFetch(
     end: a.end ?? now ?? Date.now(),
     signal,
     onGap: (g) => gaps.push(g),
+    // Each chunk is written (or counted) before the next is asked for.
+    releaseChunks: true,
   });
   let rows = 0;
   let wrote = "";

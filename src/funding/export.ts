@@ -65,7 +65,15 @@ export function writeFunding(
   });
 }
 
-/** The rows as an Arrow table (`funding_time` a UTC ms timestamp, the rest float64). */
+/**
+ * The rows as an Arrow table (`funding_time` a UTC ms timestamp, the rest float64).
+ *
+ * @example
+ * ```ts
+ * import { allocateFundingColumns, fundingArrowTable } from "@vision-data/client";
+ * fundingArrowTable(allocateFundingColumns(0)).numRows; // 0
+ * ```
+ */
 export function fundingArrowTable(columns: FundingColumns): Table {
   return new Table({
     funding_time: makeVector(

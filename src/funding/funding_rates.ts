@@ -8,7 +8,15 @@ import { mergeRanges, SOURCE_CODES } from "../klines.ts";
 import type { TimeRange } from "../time.ts";
 import { lowerBound } from "../_float64.ts";
 
-/** The column names of {@linkcode FundingRates}, in order. */
+/**
+ * The column names of {@linkcode FundingRates}, in order.
+ *
+ * @example
+ * ```ts
+ * import { FUNDING_COLUMNS } from "@vision-data/client";
+ * FUNDING_COLUMNS[0]; // "fundingTime"
+ * ```
+ */
 export const FUNDING_COLUMNS = [
   "fundingTime",
   "fundingRate",
@@ -54,7 +62,15 @@ export interface FundingRatesInit extends FundingMeta {
   sources?: Uint8Array;
 }
 
-/** Empty columns of `n` rows. */
+/**
+ * Zeroed columns of `n` rows.
+ *
+ * @example
+ * ```ts
+ * import { allocateFundingColumns } from "@vision-data/client";
+ * allocateFundingColumns(3).fundingRate.length; // 3
+ * ```
+ */
 export function allocateFundingColumns(n: number): FundingColumns {
   return {
     fundingTime: new Float64Array(n),

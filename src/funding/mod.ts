@@ -6,3 +6,4 @@
 export * from "./funding_rates.ts";
 export * from "./cache.ts";
 export * from "./options.ts";
+export * from "./export.ts";

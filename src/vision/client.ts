@@ -435,6 +435,7 @@ export class VisionDataClient implements AsyncDisposable {
       range,
       chunkRows,
       options.onGap,
+      options.releaseChunks,
     );
   }
 
