@@ -220,3 +220,27 @@ Deno.test("dispose during a stalled funding download settles within budget", asy
   const left = [...Deno.readDirSync(dir.path)].map((e) => e.name);
   assertEquals(left, [], "nothing half-written in the cache");
 });
+
+Deno.test("funding and aggTrades REST: weights accounted, injected 5xx retried", async () => {
+  await using replica = await startReplica({
+    now: NOW,
+    faults: [{ match: "/fapi/v1/fundingRate", kind: "status", status: 503, times: 1 }],
+  });
+  await using r = new RestDataClient({
+    marketType: "um",
+    baseUrl: replica.restUrl,
+    now: () => replica.now(),
+    retryMinTimeoutMs: 5,
+    retryMaxTimeoutMs: 10,
+  });
+  const q = { symbol: "BTCUSDT", start: JUN, end: Date.parse("2026-06-10T00:00:00Z") };
+  const f = await r.fetchFundingRates(q);
+  assertColumn(f, replica.fundingRates({ marketType: "um", ...q }), "fundingRate");
+  const funding = replica.requests.filter((e) => e.route === "fundingRate");
+  assertEquals(funding.map((e) => e.status), [503, 200]);
+  assertEquals(funding[1].weight, 1);
+  await r.fetchAggTrades({ symbol: "BTCUSDT", start: JUN, end: JUN + 60_000 });
+  const agg = replica.requests.filter((e) => e.route === "aggTrades");
+  assert(agg.length > 0 && agg.every((e) => e.weight === 20 && e.status === 200));
+  assertEquals(r.stats.lastUsedWeight, 1 + 20 * agg.length);
+});
