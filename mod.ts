@@ -27,3 +27,4 @@ export * from "./src/live/mod.ts";
 export * from "./src/dataset/mod.ts";
 export * from "./src/limit_errors.ts";
 export { LIMITS, MARKET_FIRST_DATA } from "./src/limits.ts";
+export * from "./src/more_data.ts";

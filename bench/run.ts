@@ -8,7 +8,7 @@
  * deno task bench --only vision   # one area (or several: --only vision,cache)
  * ```
  *
- * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`, `live`, `dataset`, `limits`.
+ * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`, `live`, `dataset`, `limits`, `aggTrades`.
  *
  * @module
  */
@@ -22,6 +22,7 @@ import { runReplicaBench } from "./replica_bench.ts";
 import { runLiveBench } from "./live_bench.ts";
 import { runDatasetBench } from "./dataset_bench.ts";
 import { runLimitsBench } from "./limits_bench.ts";
+import { runAggTradesBench } from "./agg_trades_bench.ts";
 
 /** One line of the table. */
 export interface BenchRow {
@@ -61,6 +62,7 @@ export const AREAS = [
   "live",
   "dataset",
   "limits",
+  "aggTrades",
 ] as const;
 
 const ms = (x: number) => `${fix(x)} ms`;
@@ -359,6 +361,29 @@ export async function runAllBenches(options: RunOptions = {}): Promise<BenchRow[
       );
     }
   }
+  if (only.has("aggTrades")) {
+    options.onArea?.("aggTrades");
+    const a = await runAggTradesBench();
+    const limit = `in-process inflate + parse of the same zip ${ms(a.inflateParseMs)}`;
+    for (const [label, f] of [["1 busy day", a.oneDay], ["2 busy days", a.twoDays]] as const) {
+      add(
+        "aggTrades",
+        `${label} (${f.rows} rows) streamed from the archive to Parquet (fresh process)`,
+        `${ms(f.ms)} (${mrows((f.rows * 1000) / f.ms)})`,
+        limit,
+        x(f.ms / a.inflateParseMs / (f.rows / a.rows)),
+      );
+      add(
+        "aggTrades",
+        `… peak RSS (VmHWM), increase over the RSS before (${label})`,
+        `+${mb(f.peakBytes - f.beforeBytes)} (peak ${mb(f.peakBytes)})`,
+        `columns of the day ${mb(a.rows * 49)}`,
+        x((f.peakBytes - f.beforeBytes) / (a.rows * 49)),
+        "flat in rows",
+      );
+    }
+  }
+
   return rows;
 }
 

@@ -8,6 +8,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { CacheKey, KlineCache } from "./cache/mod.ts";
 import type { KlineColumns, KlinesMeta } from "./klines.ts";
+import type { KlineKind } from "./kline_kind.ts";
 
 const logger = getLogger(["vision-data", "manager"]);
 
@@ -25,6 +26,8 @@ export interface DayWriterOptions {
   onWritten: () => void;
   /** Counts a day whose write failed (the data is good; the next call fetches it again). */
   onFailed: () => void;
+  /** The kline kind of every day written. @default {"trades"} */
+  kind?: KlineKind;
 }
 
 /**
@@ -107,6 +110,7 @@ export class DayWriter {
       symbol: meta.symbol,
       interval: meta.interval,
       day,
+      kind: this.#options.kind,
     };
     try {
       await cache.write(key, columns, { signal: this.#signal });

@@ -7,6 +7,7 @@
  */
 import type { KlineColumns } from "./columns.ts";
 import { CorruptRowError } from "./limit_errors.ts";
+import type { KlineKind } from "./kline_kind.ts";
 import { firstOpenAtOrAfter, type Interval, intervalMs } from "./market.ts";
 
 /** Fields that are prices or volumes: finite and never negative. */
@@ -22,12 +23,14 @@ const NON_NEGATIVE = [
   "takerBuyQuoteVolume",
 ] as const;
 
+const PRICES: ReadonlySet<string> = new Set(["open", "high", "low", "close"]);
+
 /**
  * Throws {@linkcode CorruptRowError} for the first row that cannot be a kline of
  * `interval`: a non-finite value, a negative price, volume or trade count, `high < low`,
  * or an open time that is fractional or off the interval's UTC grid (see
  * `firstOpenAtOrAfter`). `where` names the file or page; rows are reported 1-based, plus
- * `rowOffset` (e.g. 1 for a CSV header line).
+ * `rowOffset` (e.g. 1 for a CSV header line). Premium-index klines (`kind`) may be negative.
  *
  * @example
  * ```ts ignore
@@ -40,12 +43,15 @@ export function checkKlineRows(
   interval: Interval,
   where: string,
   rowOffset = 0,
+  kind?: KlineKind,
 ): void {
+  // A premium index is a price difference: negative values are real data, not corruption.
+  const floor = kind === "premium" ? -Number.MAX_VALUE : 0;
   let from = 0;
   for (;;) {
-    const i = firstSuspectRow(columns, interval, from);
+    const i = firstSuspectRow(columns, interval, from, floor);
     if (i < 0) return;
-    const reason = diagnose(columns, interval, i);
+    const reason = diagnose(columns, interval, i, floor);
     if (reason) throw new CorruptRowError(where, i + 1 + rowOffset, reason[0], reason[1]);
     from = i + 1;
   }
@@ -58,7 +64,12 @@ const MAX_DATE_MS = 8.64e15;
  * comparisons on local typed arrays (a year of 1m rows in a few ms); the message is built
  * by {@linkcode diagnose} for that one row.
  */
-function firstSuspectRow(c: KlineColumns, interval: Interval, from: number): number {
+function firstSuspectRow(
+  c: KlineColumns,
+  interval: Interval,
+  from: number,
+  floor: number,
+): number {
   const { openTime, closeTime, open, high, low, close, volume, quoteVolume, trades } = c;
   const { takerBuyBaseVolume: takerBase, takerBuyQuoteVolume: takerQuote } = c;
   const n = openTime.length;
@@ -71,8 +82,8 @@ function firstSuspectRow(c: KlineColumns, interval: Interval, from: number): num
     const hi = high[i];
     // `x >= 0 && x < Infinity` is false for NaN, negatives and Infinity alike.
     if (
-      !(lo >= 0 && hi >= lo && hi < Infinity && open[i] >= 0 && open[i] < Infinity &&
-        close[i] >= 0 && close[i] < Infinity && volume[i] >= 0 && volume[i] < Infinity &&
+      !(lo >= floor && hi >= lo && hi < Infinity && open[i] >= floor && open[i] < Infinity &&
+        close[i] >= floor && close[i] < Infinity && volume[i] >= 0 && volume[i] < Infinity &&
         quoteVolume[i] >= 0 && quoteVolume[i] < Infinity && trades[i] >= 0 &&
         trades[i] < Infinity && takerBase[i] >= 0 && takerBase[i] < Infinity &&
         takerQuote[i] >= 0 && takerQuote[i] < Infinity)
@@ -86,10 +97,18 @@ function firstSuspectRow(c: KlineColumns, interval: Interval, from: number): num
 }
 
 /** What is wrong with row `i` (field, reason naming the value), or `undefined`. */
-function diagnose(c: KlineColumns, interval: Interval, i: number): [string, string] | undefined {
+function diagnose(
+  c: KlineColumns,
+  interval: Interval,
+  i: number,
+  floor: number,
+): [string, string] | undefined {
   for (const name of NON_NEGATIVE) {
     const v = c[name][i];
-    if (!(v >= 0 && v < Infinity)) return [name, `${v} is not a finite number >= 0`];
+    const min = PRICES.has(name) ? floor : 0;
+    if (!(v >= min && v < Infinity)) {
+      return [name, `${v} is not a finite number${min === 0 ? " >= 0" : ""}`];
+    }
   }
   if (c.high[i] < c.low[i]) return ["high", `high ${c.high[i]} is below low ${c.low[i]}`];
   const t = c.openTime[i];

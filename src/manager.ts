@@ -48,6 +48,12 @@ import {
   visionHorizon,
 } from "./_manager_plan.ts";
 import { runLimited } from "./_worker_loop.ts";
+import { assertKlineKind, type KlineKind } from "./kline_kind.ts";
+import { assertDataType } from "./data_types.ts";
+import { FundingCache } from "./funding/cache.ts";
+import type { FundingRates } from "./funding/funding_rates.ts";
+import type { GetFundingOptions } from "./funding/options.ts";
+import { getFunding } from "./funding/_manager.ts";
 import { DayWriter } from "./_manager_writer.ts";
 
 const logger = getLogger(["vision-data", "manager"]);
@@ -157,6 +163,8 @@ export interface GetDataOptions {
   enforceSource?: DataSource;
   /** Also return the candle still open at `now` (REST only; never cached). @default {false} */
   includeOpenCandle?: boolean;
+  /** Which klines: `trades` (default), or on um/cm `mark`, `index`, `premium`. */
+  kind?: KlineKind;
   /** Progress callback. */
   onProgress?: (progress: DataProgress) => void;
   /** Aborts this call (the manager stays usable). */
@@ -230,6 +238,7 @@ export class DataSourceManager implements AsyncDisposable {
   readonly #sourceTimeoutMs: number;
   #vision: VisionDataClient | undefined;
   #rest: RestDataClient | undefined;
+  #fundingCache: FundingCache | undefined;
 
   /**
    * Creates a DataSourceManager.
@@ -306,6 +315,7 @@ export class DataSourceManager implements AsyncDisposable {
     const symbol = normalizeSymbol(options.symbol, this.marketType);
     const interval = options.interval;
     const mode = options.enforceSource ?? DataSource.AUTO;
+    assertKlineKind(this.marketType, options.kind);
     const allowed = allowedSources(this.marketType, interval, mode, this.#cache !== undefined);
     const now = this.#now();
     const asked = resolveRange(options, { now, market: this.marketType });
@@ -318,6 +328,45 @@ export class DataSourceManager implements AsyncDisposable {
       );
     } catch (err) {
       // A call cut short by dispose must say so with a typed error, not a bare AbortError.
+      if (this.#owner.state !== "open" && !(err instanceof VisionDataError)) {
+        throw new ClientClosedError("DataSourceManager");
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Funding-rate history (um, cm): cached months, then the monthly archives, then REST for
+   * months the archive lacks; complete months fetched are cached. Funding months count in
+   * {@linkcode getCacheStats} like kline days. Spot rejects with `UnsupportedDataError`.
+   *
+   * @example
+   * ```ts ignore
+   * await using m = new DataSourceManager({ marketType: "um" });
+   * const f = await m.getFundingRates({ symbol: "BTCUSDT", start: "2024-01-01", end: "2024-02-01" });
+   * ```
+   */
+  async getFundingRates(options: GetFundingOptions): Promise<FundingRates> {
+    this.#owner.assertOpen();
+    assertDataType(this.marketType, "funding");
+    const symbol = normalizeSymbol(options.symbol, this.marketType);
+    const now = this.#now();
+    const range = resolveRange(options, { now, market: this.marketType });
+    const ctx = {
+      market: this.marketType,
+      now,
+      mode: options.enforceSource ?? DataSource.AUTO,
+      cache: this.#cache && (this.#fundingCache ??= new FundingCache({ dir: this.#cache.dir })),
+      vision: () => this.#visionClient(),
+      rest: () => this.#restClient(),
+      stats: this.#stats,
+      concurrency: this.#concurrency,
+    };
+    try {
+      return await this.#owner.run((signal) => getFunding(ctx, symbol, range, signal), {
+        signal: options.signal,
+      });
+    } catch (err) {
       if (this.#owner.state !== "open" && !(err instanceof VisionDataError)) {
         throw new ClientClosedError("DataSourceManager");
       }
@@ -351,6 +400,7 @@ export class DataSourceManager implements AsyncDisposable {
       signal: req.signal,
       onWritten: () => this.#stats.writes++,
       onFailed: () => this.#stats.errors++,
+      kind: req.options.kind,
     });
     try {
       return await this.#fetchAll(req, cache, writer);
@@ -433,7 +483,7 @@ export class DataSourceManager implements AsyncDisposable {
         signal.throwIfAborted();
         let columns;
         try {
-          columns = await cache.read(cacheKey(meta, d.day));
+          columns = await cache.read(cacheKey(meta, d.day, req.options.kind));
         } catch (err) {
           // Corrupt (already deleted by the cache) or unreadable: count it and refetch.
           this.#stats.errors++;
@@ -487,6 +537,7 @@ export class DataSourceManager implements AsyncDisposable {
         interval: meta.interval,
         start: span.start,
         end: span.end,
+        kind: req.options.kind,
         signal: timer ? AbortSignal.any([signal, timer.signal]) : signal,
         onProgress: (p) => {
           arm();
@@ -536,6 +587,7 @@ export class DataSourceManager implements AsyncDisposable {
       end: span.end,
       signal,
       includeOpenCandle: req.options.includeOpenCandle ?? false,
+      kind: req.options.kind,
       onProgress: req.options.onProgress &&
         ((p) => req.options.onProgress!({ source: "rest", ...p })),
     });
@@ -673,8 +725,8 @@ function writeCompleteDays(
   return kept;
 }
 
-function cacheKey(meta: KlinesMeta, day: string): CacheKey {
-  return { marketType: meta.marketType, symbol: meta.symbol, interval: meta.interval, day };
+function cacheKey(meta: KlinesMeta, day: string, kind?: KlineKind): CacheKey {
+  return { marketType: meta.marketType, symbol: meta.symbol, interval: meta.interval, day, kind };
 }
 
 /** The same rows with every row's source set to `code`. */

@@ -13,6 +13,8 @@ import {
 } from "../src/market.ts";
 import { DAY_MS, monthStart } from "../src/time.ts";
 import { createZip } from "./_zip.ts";
+import type { KlineKind } from "../src/kline_kind.ts";
+import { kindOfDir } from "./_kinds.ts";
 import { ceilOpen, type Dataset, floorOpen, hashString, type SymbolSpec } from "./_dataset.ts";
 
 /** The market's folder below `data/`. */
@@ -60,16 +62,18 @@ export interface ArchiveRef {
   checksum: boolean;
   /** File name of the zip. */
   zipName: string;
+  /** Which klines (`klines/` → trades, `markPriceKlines/` → mark, …). */
+  kind: KlineKind;
 }
 
 const PATH_RE =
-  /^data\/(spot|futures\/um|futures\/cm)\/(daily|monthly)\/klines\/([A-Z0-9_]+)\/([0-9a-z]+)\/([A-Z0-9_]+)-([0-9a-z]+)-(\d{4}-\d\d(?:-\d\d)?)\.zip(\.CHECKSUM)?$/;
+  /^data\/(spot|futures\/um|futures\/cm)\/(daily|monthly)\/(klines|markPriceKlines|indexPriceKlines|premiumIndexKlines)\/([A-Z0-9_]+)\/([0-9a-z]+)\/([A-Z0-9_]+)-([0-9a-z]+)-(\d{4}-\d\d(?:-\d\d)?)\.zip(\.CHECKSUM)?$/;
 
 /** Parses `data/.../X.zip[.CHECKSUM]`; null when the path is not a kline archive name. */
 export function parseArchivePath(path: string): ArchiveRef | null {
   const m = PATH_RE.exec(path);
   if (!m) return null;
-  const [, folder, kind, sym, ivName, sym2, ivName2, label, ck] = m;
+  const [, folder, kind, dataType, sym, ivName, sym2, ivName2, label, ck] = m;
   if (sym !== sym2 || ivName !== ivName2) return null;
   if ((kind === "daily") !== (label.length === 10)) return null;
   let interval: Interval;
@@ -92,6 +96,7 @@ export function parseArchivePath(path: string): ArchiveRef | null {
     period: { kind: kind as "daily" | "monthly", label, start, end },
     checksum: ck !== undefined,
     zipName: key.slice(key.lastIndexOf("/") + 1),
+    kind: kindOfDir(dataType)!,
   };
 }
 
@@ -225,6 +230,7 @@ export function buildArchive(
     ref.period.start,
     ref.period.end,
     periodDataEnd(ref.interval, ref.period),
+    ref.kind,
   );
   if (!csv) return null;
   const zip = createZip(ref.zipName.replace(/\.zip$/, ".csv"), csv, {

@@ -17,6 +17,8 @@ import {
   resolveDecimals,
 } from "./_csv_format.ts";
 import { readKlineCsv } from "./_csv_read.ts";
+import type { KlineKind } from "../src/kline_kind.ts";
+import { kindColumns, kindDecimals } from "./_kinds.ts";
 
 /** A symbol the replica lists. */
 export interface ReplicaSymbol {
@@ -262,6 +264,8 @@ export interface RowsQuery {
   now: number;
   /** Include the live candle containing `now` (REST) — otherwise only closed candles. */
   includeLive?: boolean;
+  /** Mark/index/premium klines, derived from the trade candles. @default {"trades"} */
+  kind?: KlineKind;
 }
 
 /** The dataset behind both the archive and the REST API. */
@@ -340,6 +344,9 @@ export class Dataset {
 
   /** Rows whose open time lies in `[start, end)`, sorted, fixture days substituted. */
   rows(q: RowsQuery): KlineColumns {
+    if (q.kind && q.kind !== "trades") {
+      return kindColumns(this.rows({ ...q, kind: undefined }), q.kind, q.spec);
+    }
     const { spec, interval } = q;
     const hasFixtures = this.#fixtureIntervals.has(`${spec.marketType}|${spec.symbol}|${interval}`);
     if (!hasFixtures) return this.#synthetic(q);
@@ -403,18 +410,21 @@ export class Dataset {
     start: number,
     end: number,
     now: number,
+    kind: KlineKind = "trades",
   ): Uint8Array | null {
     const daily = end - start === DAY_MS;
-    if (daily) {
+    if (daily && kind === "trades") {
       const fx = this.fixture(spec, interval, start);
       if (fx) return fx.bytes;
     }
     const timeUnit = spec.marketType === "spot" && start >= this.spotMicrosFrom ? "us" : "ms";
     const header = spec.marketType !== "spot" && start >= this.futuresHeaderFrom;
-    const columns = this.rows({ spec, interval, start, end, now });
+    const columns = this.rows({ spec, interval, start, end, now, kind });
     if (columns.openTime.length === 0) return null;
-    const fmt = { marketType: spec.marketType, decimals: spec.decimals, timeUnit } as const;
-    const hasFixtures = this.#fixtureIntervals.has(`${spec.marketType}|${spec.symbol}|${interval}`);
+    const decimals = kindDecimals(spec, kind);
+    const fmt = { marketType: spec.marketType, decimals, timeUnit } as const;
+    const hasFixtures = kind === "trades" &&
+      this.#fixtureIntervals.has(`${spec.marketType}|${spec.symbol}|${interval}`);
     if (!hasFixtures || daily) return formatKlineCsv(columns, { ...fmt, header });
     // A month holding mounted days: splice those days' exact bytes between formatted rows.
     const chunks: Uint8Array[] = header ? [new TextEncoder().encode(KLINE_CSV_HEADER + "\n")] : [];

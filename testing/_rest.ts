@@ -14,7 +14,9 @@ import {
 import { monthStart } from "../src/time.ts";
 import { allocateColumns, type KlineColumns } from "../src/columns.ts";
 import { AsciiWriter } from "./_ascii.ts";
-import { formatDecimal } from "./_csv_format.ts";
+import { type CsvDecimals, formatDecimal } from "./_csv_format.ts";
+import type { KlineKind } from "../src/kline_kind.ts";
+import { kindDecimals, kindSpec } from "./_kinds.ts";
 import { ceilOpen, type Dataset, floorOpen, type SymbolSpec } from "./_dataset.ts";
 
 /** A response before it is sent. */
@@ -139,20 +141,38 @@ export function weightHeaders(used: number): Record<string, string> {
 /** REST market of a path, and the endpoint. */
 export function restRoute(
   path: string,
-): { market: MarketType; endpoint: "klines" | "exchangeInfo" } | null {
-  const m = /^\/(api\/v3|fapi\/v1|dapi\/v1)\/(klines|exchangeInfo)$/.exec(path);
+): { market: MarketType; endpoint: RestEndpoint } | null {
+  const m =
+    /^\/(api\/v3|fapi\/v1|dapi\/v1)\/(klines|exchangeInfo|markPriceKlines|indexPriceKlines|premiumIndexKlines|fundingRate|aggTrades)$/
+      .exec(path);
   if (!m) return null;
   const market: MarketType = m[1] === "api/v3" ? "spot" : m[1] === "fapi/v1" ? "um" : "cm";
-  return { market, endpoint: m[2] as "klines" | "exchangeInfo" };
+  // Spot has trade klines only (Binance spot REST docs): the rest is 404 there.
+  if (market === "spot" && !["klines", "exchangeInfo", "aggTrades"].includes(m[2])) return null;
+  return { market, endpoint: m[2] as RestEndpoint };
 }
+
+/** The replica's REST endpoints. */
+export type RestEndpoint =
+  | "klines"
+  | "exchangeInfo"
+  | "markPriceKlines"
+  | "indexPriceKlines"
+  | "premiumIndexKlines"
+  | "fundingRate"
+  | "aggTrades";
 
 /** Request weight of an endpoint call. */
 export function restWeight(
   market: MarketType,
-  endpoint: "klines" | "exchangeInfo",
+  endpoint: RestEndpoint,
   params: URLSearchParams,
 ): number {
   if (endpoint === "exchangeInfo") return market === "spot" ? 20 : 1;
+  // fundingRate: its own 500/5min/IP pool in Binance's docs; 1 against the minute weight here.
+  if (endpoint === "fundingRate") return 1;
+  // aggTrades: spot 4, futures 20 (Binance REST docs, "Compressed/Aggregate Trades List").
+  if (endpoint === "aggTrades") return market === "spot" ? 4 : 20;
   const raw = params.get("limit");
   const n = raw !== null && /^\d+$/.test(raw) ? Number(raw) : 500;
   return marketCapabilities(market).restWeight(n);
@@ -194,13 +214,16 @@ export function handleKlines(
   params: URLSearchParams,
   headers: Headers,
   ctx: RestContext,
+  kind: KlineKind = "trades",
 ): RouteResult {
   const caps = marketCapabilities(market);
-  const symbol = params.get("symbol");
-  if (!symbol) return mandatory("symbol");
+  // Index price klines are asked by `pair` (Binance derivatives REST docs).
+  const param = kind === "index" ? "pair" : "symbol";
+  const symbol = params.get(param);
+  if (!symbol) return mandatory(param);
   const ivRaw = params.get("interval");
   if (!ivRaw) return mandatory("interval");
-  const spec = ctx.dataset.spec(market, symbol.toUpperCase());
+  const spec = kindSpec(ctx.dataset, market, kind, symbol.toUpperCase());
   if (!spec || symbol !== symbol.toUpperCase()) return apiError(400, -1121, "Invalid symbol.");
   const interval = ALL_INTERVALS.find((iv) => iv === ivRaw);
   if (!interval || !caps.rest.includes(interval)) return apiError(400, -1120, "Invalid interval.");
@@ -241,11 +264,19 @@ export function handleKlines(
     tail = true;
   }
   if (!(from < to)) return json(spec, allocateColumns(0), 0, 0, usMode(market, headers));
-  const rows = ctx.dataset.rows({ spec, interval, start: from, end: to, now, includeLive: true });
+  const rows = ctx.dataset.rows({
+    spec,
+    interval,
+    start: from,
+    end: to,
+    now,
+    includeLive: true,
+    kind,
+  });
   const n = rows.openTime.length;
   const a = tail ? Math.max(0, n - limit) : 0;
   const b = tail ? n : Math.min(n, limit);
-  return json(spec, rows, a, b, usMode(market, headers));
+  return json(spec, rows, a, b, usMode(market, headers), kindDecimals(spec, kind));
 }
 
 function usMode(market: MarketType, headers: Headers): boolean {
@@ -258,8 +289,8 @@ function json(
   a: number,
   b: number,
   us: boolean,
+  d: CsvDecimals = spec.decimals,
 ): RouteResult {
-  const d = spec.decimals;
   const w = new AsciiWriter((b - a) * 190 + 2);
   const str = (x: number, dp: number) => {
     w.byte(34);

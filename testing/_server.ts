@@ -24,8 +24,13 @@ import {
   publishedAt,
 } from "./_archive.ts";
 import { Dataset, DEFAULT_SYMBOLS, type SymbolSpec } from "./_dataset.ts";
+import { fundingArchive, fundingRows, type FundingTruth, handleFundingRate } from "./_funding.ts";
+import { kindOfEndpoint, kindSpec } from "./_kinds.ts";
+import { aggTradeRows, aggTradesArchive, handleAggTrades } from "./_agg_trades.ts";
+import type { AggTradeColumns } from "../src/agg_trades/columns.ts";
 import type {
   ArchiveQuery,
+  FundingTruthQuery,
   NowInput,
   Replica,
   ReplicaOptions,
@@ -41,6 +46,7 @@ import {
   handleExchangeInfo,
   handleKlines,
   RateLimiter,
+  type RestEndpoint,
   restRoute,
   restWeight,
   type RouteResult,
@@ -229,7 +235,20 @@ class ReplicaImpl implements Replica {
       start: toEpochMs(q.start, "start"),
       end: toEpochMs(q.end, "end"),
       now: this.now(),
+      kind: q.kind,
     });
+  }
+
+  fundingRates(q: FundingTruthQuery): FundingTruth {
+    const spec = this.#spec(q.marketType, q.symbol);
+    const start = toEpochMs(q.start, "start");
+    return fundingRows(this.#dataset, spec, start, toEpochMs(q.end, "end"), this.now());
+  }
+
+  aggTrades(q: FundingTruthQuery): AggTradeColumns {
+    const spec = this.#spec(q.marketType, q.symbol);
+    const start = toEpochMs(q.start, "start");
+    return aggTradeRows(this.#dataset, spec, start, toEpochMs(q.end, "end"), this.now());
   }
 
   #resolveArchive(pathOrQuery: string | ArchiveQuery) {
@@ -238,7 +257,7 @@ class ReplicaImpl implements Replica {
       : archivePath(pathOrQuery);
     const ref = parseArchivePath(path);
     if (!ref) return null;
-    const spec = this.#dataset.spec(ref.market, ref.symbol);
+    const spec = kindSpec(this.#dataset, ref.market, ref.kind, ref.symbol);
     if (!spec) return null;
     const published = publishedAt(spec, ref.interval, ref.period, this.#lag);
     if (published === null || published > this.now()) return null;
@@ -252,6 +271,11 @@ class ReplicaImpl implements Replica {
     const zipName = key.slice(key.lastIndexOf("/") + 1);
     const raw = this.#raw.get(key);
     if (raw) return { built: raw, zipName, checksum };
+    const level = this.#options.zipLevel ?? 6;
+    const funding = fundingArchive(this.#dataset, this.#cache, key, this.now(), this.#lag, level);
+    if (funding) return { built: funding, zipName, checksum };
+    const agg = aggTradesArchive(this.#dataset, this.#cache, key, this.now(), this.#lag, level);
+    if (agg) return { built: agg, zipName, checksum };
     const r = this.#resolveArchive(path);
     const built = r && this.#build(r);
     return built ? { built, zipName, checksum } : null;
@@ -476,7 +500,7 @@ class ReplicaImpl implements Replica {
         body: encoder.encode(rule.body),
       };
     }
-    if (entry.route === "klines" || entry.route === "exchangeInfo") {
+    if (entry.market !== undefined) {
       const used = this.#limiter.used(entry.market!);
       Object.assign(headers, weightHeaders(used));
       if (status === 429 || status === 418) {
@@ -523,7 +547,7 @@ class ReplicaImpl implements Replica {
         body: encoder.encode("Method Not Allowed"),
       };
     }
-    if (entry.route === "klines" || entry.route === "exchangeInfo") {
+    if (entry.market !== undefined) {
       return this.#rest(req, url, entry);
     }
     if (entry.route === "listing") return this.#listing(url);
@@ -537,16 +561,20 @@ class ReplicaImpl implements Replica {
 
   #rest(req: Request, url: URL, entry: RequestLogEntry): RouteResult {
     const market = entry.market!;
-    const endpoint = entry.route as "klines" | "exchangeInfo";
+    const endpoint = entry.route as RestEndpoint;
     const weight = restWeight(market, endpoint, url.searchParams);
     entry.weight = weight;
     const taken = this.#limiter.take(market, weight);
     entry.usedWeight = taken.used;
     if (taken.refuse) return taken.refuse;
     const ctx = { dataset: this.#dataset, now: this.now() };
-    const result = endpoint === "klines"
-      ? handleKlines(market, url.searchParams, req.headers, ctx)
-      : handleExchangeInfo(market, url.searchParams, ctx, this.#limiter.limits[market]);
+    const result = endpoint === "exchangeInfo"
+      ? handleExchangeInfo(market, url.searchParams, ctx, this.#limiter.limits[market])
+      : endpoint === "fundingRate"
+      ? handleFundingRate(market, url.searchParams, ctx)
+      : endpoint === "aggTrades"
+      ? handleAggTrades(market, url.searchParams, ctx)
+      : handleKlines(market, url.searchParams, req.headers, ctx, kindOfEndpoint(endpoint));
     Object.assign(result.headers, weightHeaders(taken.used));
     return result;
   }

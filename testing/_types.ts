@@ -3,6 +3,9 @@
  *
  * @module
  */
+import type { KlineKind } from "../src/kline_kind.ts";
+import type { FundingTruth } from "./_funding.ts";
+import type { AggTradeColumns } from "../src/agg_trades/columns.ts";
 import type { KlineColumns } from "../src/columns.ts";
 import type { Interval, MarketType } from "../src/market.ts";
 import type { TimeInput } from "../src/time.ts";
@@ -80,7 +83,18 @@ export interface RequestLogEntry {
   /** Query string without `?`. */
   query: string;
   /** What was asked for (set on arrival, before any fault delay). */
-  route: "archive" | "checksum" | "listing" | "klines" | "exchangeInfo" | "other";
+  route:
+    | "archive"
+    | "checksum"
+    | "listing"
+    | "klines"
+    | "exchangeInfo"
+    | "markPriceKlines"
+    | "indexPriceKlines"
+    | "premiumIndexKlines"
+    | "fundingRate"
+    | "aggTrades"
+    | "other";
   /** REST market, for REST routes (set on arrival, like `route`). */
   market?: MarketType;
   /** Status sent (0 while headers are pending, or when none were ever sent). */
@@ -114,6 +128,20 @@ export interface TruthQuery {
   /** Inclusive start of open times. */
   start: TimeInput;
   /** Exclusive end of open times. */
+  end: TimeInput;
+  /** Mark/index/premium klines instead of trade klines. @default {"trades"} */
+  kind?: KlineKind;
+}
+
+/** A funding query against the replica's truth. */
+export interface FundingTruthQuery {
+  /** `um` or `cm`. */
+  marketType: MarketType;
+  /** The contract. */
+  symbol: string;
+  /** Inclusive start of funding times. */
+  start: TimeInput;
+  /** Exclusive end of funding times. */
   end: TimeInput;
 }
 
@@ -164,6 +192,10 @@ export interface Replica extends AsyncDisposable {
   setNow(now: NowInput): void;
   /** The truth: closed candles with open time in `[start, end)` (times in ms). */
   klines(q: TruthQuery): KlineColumns;
+  /** Funding rows with time in `[start, end)` as REST serves them (cm: markPrice NaN). */
+  fundingRates(q: FundingTruthQuery): FundingTruth;
+  /** Aggregate trades with time in `[start, end)` (ms), of minutes closed by now. */
+  aggTrades(q: FundingTruthQuery): AggTradeColumns;
   /** CSV bytes inside an archive, or null when the archive does not exist (yet). */
   csvFor(q: ArchiveQuery): Uint8Array | null;
   /** Zip bytes of an archive (no faults), or null when it does not exist (yet). */

@@ -22,6 +22,7 @@
 export { startReplica } from "./_server.ts";
 export type {
   ArchiveQuery,
+  FundingTruthQuery,
   NowInput,
   RawArchive,
   Replica,
@@ -39,6 +40,7 @@ export type { LiveFaultRule, LiveFeed, LiveFeedOptions, LiveSendEvent } from "./
 export type { FaultKind, FaultRule, HostileRow } from "./_faults.ts";
 export { hostileCsv, hostileKlinesBody, hostileRow } from "./_hostile.ts";
 export { archivePath, type PublicationLag } from "./_archive.ts";
+export type { FundingTruth } from "./_funding.ts";
 export {
   type CsvDecimals,
   type FormatCsvOptions,

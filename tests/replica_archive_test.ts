@@ -30,7 +30,7 @@ Deno.test("absent archives answer 404 with S3 NoSuchKey XML", async () => {
       "spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-1-01.zip", // malformed date
       "spot/daily/klines/BTCUSDT/1m/BTCUSDT-1h-2024-01-01.zip", // folder/name mismatch
       "spot/daily/klines/BTCUSDT/1M/BTCUSDT-1M-2024-01.zip", // archive says 1mo
-      "spot/daily/aggTrades/BTCUSDT/BTCUSDT-aggTrades-2024-01-01.zip", // other datasets
+      "spot/daily/trades/BTCUSDT/BTCUSDT-trades-2024-01-01.zip", // datasets not served (trades)
       "futures/um/daily/klines/BTCUSDT/1s/BTCUSDT-1s-2024-01-01.zip", // 1s is spot only
       "futures/cm/monthly/klines/BTCUSD_PERP/1s/BTCUSD_PERP-1s-2024-01.zip",
       "spot/daily/klines/BTCUSDT/3d/BTCUSDT-3d-2024-01-01.zip", // 3d/1w/1mo monthly only

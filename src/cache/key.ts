@@ -17,6 +17,7 @@ import {
   visionIntervalName,
 } from "../market.ts";
 import { DAY_MS, utcDay } from "../time.ts";
+import { assertKlineKind, type KlineKind, klineKindDir } from "../kline_kind.ts";
 
 /**
  * One cached file: the klines of one symbol and interval on one market for one UTC day.
@@ -36,6 +37,11 @@ export interface CacheKey {
   interval: Interval;
   /** The UTC day, `YYYY-MM-DD`. */
   day: string;
+  /**
+   * Which klines (futures only for non-trade kinds). `trades` (or absent) keeps the
+   * `klines/` path; the others live under the archive's folder name, e.g. `markPriceKlines/`.
+   */
+  kind?: KlineKind;
 }
 
 const DAY_PATTERN = /^\d{4}-\d\d-\d\d$/;
@@ -75,12 +81,15 @@ export function normalizeCacheKey(key: CacheKey): CacheKey {
     throw new UnsupportedIntervalError(String(key.interval), "the cache", ALL_INTERVALS);
   }
   dayStartOf(key.day);
-  return {
+  const kind = assertKlineKind(key.marketType, key.kind);
+  const out: CacheKey = {
     marketType: key.marketType,
     symbol: normalizeSymbol(key.symbol),
     interval: key.interval,
     day: key.day,
   };
+  if (kind !== "trades") out.kind = kind;
+  return out;
 }
 
 /** The directory of a market's klines below the cache root (`spot/klines`, `futures/um/klines`). */
@@ -91,8 +100,16 @@ export function marketDir(dir: string, marketType: MarketType): string {
 /** The path of a normalized key's file. */
 export function keyPath(dir: string, key: CacheKey): string {
   const iv = visionIntervalName(key.interval);
+  // Trade klines keep their historical path; other kinds sit beside them (`markPriceKlines`).
+  const base = key.kind === undefined || key.kind === "trades"
+    ? marketDir(dir, key.marketType)
+    : join(
+      dir,
+      ...marketCapabilities(key.marketType).visionPrefix.split("/"),
+      klineKindDir(key.kind),
+    );
   return join(
-    marketDir(dir, key.marketType),
+    base,
     key.symbol,
     iv,
     `${key.symbol}-${iv}-${key.day}.arrow`,

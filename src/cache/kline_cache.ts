@@ -762,7 +762,7 @@ function checkRowsFor(
   error: (row: number, reason: string) => Error,
 ): void {
   try {
-    checkKlineRows(columns, key.interval, `${key.symbol} ${key.interval} ${key.day}`);
+    checkKlineRows(columns, key.interval, `${key.symbol} ${key.interval} ${key.day}`, 0, key.kind);
   } catch (err) {
     if (err instanceof CorruptRowError) throw error((err.line ?? 1) - 1, err.message);
     throw err;

@@ -10,6 +10,7 @@ import {
   VisionDataError,
 } from "../errors.ts";
 import { UsageError } from "./_args.ts";
+import { UnsupportedDataError } from "../data_errors.ts";
 import type { CliIo } from "./_io.ts";
 import { EXIT_INTERRUPTED } from "./_interrupt.ts";
 
@@ -54,7 +55,8 @@ export interface Command {
 export function exitCodeOf(err: unknown): number {
   if (
     err instanceof UsageError || err instanceof InvalidSymbolError ||
-    err instanceof UnsupportedIntervalError || err instanceof InvalidRangeError
+    err instanceof UnsupportedIntervalError || err instanceof InvalidRangeError ||
+    err instanceof UnsupportedDataError
   ) return ExitCode.USAGE;
   return ExitCode.ERROR;
 }

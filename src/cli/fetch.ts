@@ -28,6 +28,9 @@ import {
 import { type Command, type CommandContext, describeError, ExitCode } from "./_command.ts";
 import { formatBytes, formatCount, formatMs, formatTable } from "./_io.ts";
 import { Progress } from "./_progress.ts";
+import { assertDataType, type DataType } from "../data_types.ts";
+import { assertKlineKind, type KlineKind } from "../kline_kind.ts";
+import { runAggTradesFetch, runFundingFetch } from "./_fetch_data.ts";
 
 const USAGE = `Usage: vision-data fetch SYMBOL --start DATE [options]
 
@@ -35,6 +38,9 @@ Fetches klines (cache → Binance Vision archive → REST API), writes them to a
 the first and last rows, and prints a summary (rows, rows per source, gaps, time, MB/s).
 
 Options:
+  --data TYPE              klines | funding (um/cm funding-rate history) | aggTrades
+                           (aggregate trades, streamed; not cached)         [default: klines]
+  --kind KIND              trades | mark | index | premium (um/cm price klines) [default: trades]
   --market spot|um|cm      market (spot, USDⓈ-M futures, COIN-M futures)   [default: spot]
   --interval IV            1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M  [default: 1m]
   --start DATE             first open time: YYYY-MM-DD, ISO-8601 (UTC), epoch ms, now, -7d/-12h/-30m  (required)
@@ -74,9 +80,15 @@ export interface FetchArgs {
   restUrl?: string;
   concurrency?: number;
   quiet: boolean;
+  /** What to fetch. @default {"klines"} */
+  data?: DataType;
+  /** Which klines. @default {"trades"} */
+  kind?: KlineKind;
 }
 
 const OPTIONS = {
+  data: { type: "string" },
+  kind: { type: "string" },
   market: { type: "string" },
   interval: { type: "string" },
   start: { type: "string" },
@@ -126,6 +138,8 @@ export function parseFetchArgs(args: string[]): FetchArgs | undefined {
   const concurrency = str(values, "concurrency");
   const market = parseMarketArg(str(values, "market") ?? "spot");
   return {
+    data: assertDataType(market, str(values, "data") ?? "klines"),
+    kind: assertKlineKind(market, str(values, "kind")),
     symbol: normalizeSymbol(positionals[0], market),
     market,
     interval: parseIntervalArg(str(values, "interval") ?? "1m"),
@@ -202,6 +216,8 @@ async function run(args: string[], { io, signal }: CommandContext): Promise<numb
     io.stdout(USAGE);
     return ExitCode.OK;
   }
+  if (a.data === "funding") return await runFundingFetch(a, { io, signal });
+  if (a.data === "aggTrades") return await runAggTradesFetch(a, { io, signal });
   const progress = new Progress(io, a.quiet);
   const now = a.now;
   const manager = new DataSourceManager({
@@ -227,6 +243,7 @@ async function run(args: string[], { io, signal }: CommandContext): Promise<numb
       start: a.start,
       end: a.end ?? now ?? Date.now(),
       enforceSource: a.source,
+      kind: a.kind,
       signal,
       onProgress: (p) => progress.update({ label: p.source, ...p }),
     });

@@ -31,6 +31,24 @@ import { checkKlineRows } from "../_row_check.ts";
 import { type RestErrorContext, restErrorFor } from "./_errors.ts";
 import { type PageWindow, planPages } from "./_pagination.ts";
 import { runWorkerLoop } from "../_worker_loop.ts";
+import { assertDataType } from "../data_types.ts";
+import type { FundingRates } from "../funding/funding_rates.ts";
+import type { FetchFundingOptions } from "../funding/options.ts";
+import { fetchFundingRest } from "../funding/_rest.ts";
+import type { AggTradeColumns } from "../agg_trades/columns.ts";
+import {
+  collectAggTrades,
+  type FetchAggTradesOptions,
+  type StreamAggTradesOptions,
+} from "../agg_trades/options.ts";
+import { streamAggTradesRest } from "../agg_trades/_rest.ts";
+import {
+  assertKlineKind,
+  type KlineKind,
+  klineKindRestParam,
+  klineKindRestPath,
+  klineKindSymbol,
+} from "../kline_kind.ts";
 import { WeightBudget } from "./_weight_budget.ts";
 import { closeSymbolMatches, type ExchangeInfo, parseExchangeInfo } from "./exchange_info.ts";
 
@@ -119,6 +137,8 @@ export interface RestFetchKlinesOptions {
    * `lastIsOpen`. Such a result must never be cached. @default {false}
    */
   includeOpenCandle?: boolean;
+  /** Which klines: `trades` (default), or on um/cm `mark`, `index` (asked by pair), `premium`. */
+  kind?: KlineKind;
 }
 
 /** Counters of a {@linkcode RestDataClient}, for benches and logs. */
@@ -257,6 +277,7 @@ export class RestDataClient implements AsyncDisposable {
     this.#throwIfBanned();
     const symbol = normalizeSymbol(options.symbol, this.marketType);
     assertIntervalSupported(this.marketType, options.interval, "rest");
+    assertKlineKind(this.marketType, options.kind);
     const now = this.#now();
     const range = resolveRange(options, { now, market: this.marketType });
     return await this.#owner.run(
@@ -299,6 +320,79 @@ export class RestDataClient implements AsyncDisposable {
     });
   }
 
+  /**
+   * Funding-rate history of a um/cm contract (`/fapi/v1/fundingRate`, `/dapi/v1/fundingRate`),
+   * paged forward by `startTime` (1000 rows a page). `intervalHours` is derived from the
+   * spacing of the rows (NaN for the first). Spot rejects with `UnsupportedDataError`.
+   *
+   * @example
+   * ```ts ignore
+   * await using rest = new RestDataClient({ marketType: "um" });
+   * const f = await rest.fetchFundingRates({ symbol: "BTCUSDT", start: Date.now() - 7 * 86400000, end: Date.now() });
+   * ```
+   */
+  async fetchFundingRates(options: FetchFundingOptions): Promise<FundingRates> {
+    this.#owner.assertOpen();
+    this.#throwIfBanned();
+    assertDataType(this.marketType, "funding");
+    const symbol = normalizeSymbol(options.symbol, this.marketType);
+    const range = resolveRange(options, { now: this.#now(), market: this.marketType });
+    return await this.#owner.run(async (signal) => {
+      if (this.#validateSymbols) await this.#assertListed(symbol, signal);
+      return await fetchFundingRest(
+        {
+          baseUrl: this.baseUrl,
+          market: this.marketType,
+          request: (url, weight, sig) =>
+            this.#requestPatiently(url, weight, { url, market: this.marketType, symbol }, sig),
+        },
+        symbol,
+        range,
+        signal,
+      );
+    }, { signal: options.signal, name: `fetchFundingRates ${symbol}` });
+  }
+
+  /**
+   * Aggregate trades of `[start, end)` (on transaction time), page by page (≤ 1000 rows):
+   * one-hour `startTime`/`endTime` windows until a page is full, then `fromId`. For the
+   * recent edge; history is cheaper from the archive (`VisionDataClient#streamAggTrades`).
+   *
+   * @example
+   * ```ts ignore
+   * await using rest = new RestDataClient({ marketType: "spot" });
+   * for await (const c of rest.streamAggTrades({ symbol: "BTCUSDT", start: Date.now() - 60_000, end: Date.now() })) {
+   *   console.log(c.price.length);
+   * }
+   * ```
+   */
+  async *streamAggTrades(options: StreamAggTradesOptions): AsyncGenerator<AggTradeColumns> {
+    this.#owner.assertOpen();
+    this.#throwIfBanned();
+    const symbol = normalizeSymbol(options.symbol, this.marketType);
+    const range = resolveRange(options, { now: this.#now(), market: this.marketType });
+    const name = `streamAggTrades ${symbol}`;
+    yield* streamAggTradesRest(
+      {
+        baseUrl: this.baseUrl,
+        market: this.marketType,
+        request: (url, weight) =>
+          this.#owner.run(
+            (signal) =>
+              this.#requestPatiently(url, weight, { url, market: this.marketType, symbol }, signal),
+            { signal: options.signal, name },
+          ),
+      },
+      symbol,
+      range,
+    );
+  }
+
+  /** {@linkcode streamAggTrades} collected, up to `maxRows` (else `AggTradesTooLargeError`). */
+  fetchAggTrades(options: FetchAggTradesOptions): Promise<AggTradeColumns> {
+    return collectAggTrades(this.streamAggTrades(options), options.maxRows);
+  }
+
   /** Disposes within the budget: grace, abort, release the HTTP client (see disposal semantics). */
   [Symbol.asyncDispose](): Promise<void> {
     return this.#owner[Symbol.asyncDispose]();
@@ -328,7 +422,7 @@ export class RestDataClient implements AsyncDisposable {
       concurrency: this.#concurrency,
       signal,
       handle: async (page, sig) => {
-        const columns = await this.#fetchPage(symbol, interval, page, sig);
+        const columns = await this.#fetchPage(symbol, interval, page, sig, options.kind);
         const sources = new Uint8Array(columns.openTime.length).fill(REST_SOURCE);
         parts[page.index] = new Klines({ ...meta, columns, sources });
         this.#stats.pages++;
@@ -361,29 +455,36 @@ export class RestDataClient implements AsyncDisposable {
     interval: Interval,
     page: PageWindow,
     signal: AbortSignal,
+    kind: KlineKind = "trades",
   ): Promise<KlineColumns> {
-    const caps = marketCapabilities(this.marketType);
     const q = new URLSearchParams({
-      symbol,
+      [klineKindRestParam(kind)]: klineKindSymbol(kind, symbol),
       interval,
       startTime: String(page.start),
       endTime: String(page.end - 1),
       limit: String(page.limit),
     });
-    const url = `${this.baseUrl}${caps.restKlinesPath}?${q}`;
+    const url = `${this.baseUrl}${klineKindRestPath(this.marketType, kind)}?${q}`;
     const ctx: RestErrorContext = { url, market: this.marketType, symbol, interval };
+    const body = await this.#requestPatiently(url, page.weight, ctx, signal);
+    const columns = decodeKlineBody(body, url, page.limit);
+    checkKlineRows(columns, interval, `page ${url}`, 0, kind);
+    return columns;
+  }
+
+  /** {@linkcode #request}, with 429s waited out (up to `maxRateLimitWaits`). */
+  async #requestPatiently(
+    url: string,
+    weight: number,
+    ctx: RestErrorContext,
+    signal: AbortSignal,
+  ): Promise<Uint8Array> {
     for (let waits = 0;; waits++) {
       try {
-        const columns = decodeKlineBody(
-          await this.#request(url, page.weight, ctx, signal, {
-            maxBytes: this.#maxPageBytes,
-            option: "maxPageBytes",
-          }),
-          url,
-          page.limit,
-        );
-        checkKlineRows(columns, interval, `page ${url}`);
-        return columns;
+        return await this.#request(url, weight, ctx, signal, {
+          maxBytes: this.#maxPageBytes,
+          option: "maxPageBytes",
+        });
       } catch (err) {
         if (!(err instanceof RateLimitError) || waits >= this.#maxRateLimitWaits) throw err;
         if (err.retryAfterMs > this.#maxRateLimitWaitMs) {

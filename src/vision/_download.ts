@@ -23,16 +23,16 @@ const logger = getLogger(["vision-data", "vision"]);
 /** A `.CHECKSUM` is ~100 bytes; anything this big is not one. */
 const MAX_CHECKSUM_BYTES = LIMITS.maxChecksumBytes;
 
-/** What the download needs from its client. */
-export interface DownloadContext {
+/** What the download needs from its client (`T`: what a parsed archive is). */
+export interface DownloadContext<T = KlineColumns> {
   /** The client's HTTP session. */
   session: HttpSession;
   /** The owner's temp dir (created lazily). */
   tempDir(): string;
   /** Parses a zip file into columns (the client's parse pool). */
-  parse(path: string, file: string, signal: AbortSignal): Promise<KlineColumns>;
+  parse(path: string, file: string, signal: AbortSignal): Promise<T>;
   /** Parses zip bytes into columns, taking ownership of them (transferred to a worker). */
-  parseBytes(zip: Uint8Array, file: string, signal: AbortSignal): Promise<KlineColumns>;
+  parseBytes(zip: Uint8Array, file: string, signal: AbortSignal): Promise<T>;
   /**
    * Archives whose `Content-Length` is at most this many bytes are kept in memory and
    * handed to the parser directly; larger ones (or of unknown length) stream to a temp
@@ -55,9 +55,9 @@ export interface DownloadContext {
 }
 
 /** The outcome of {@linkcode downloadArchive}. */
-export type ArchiveOutcome =
+export type ArchiveOutcome<T = KlineColumns> =
   | { readonly status: "absent"; readonly httpStatus: number }
-  | { readonly status: "ok"; readonly columns: KlineColumns; readonly bytes: number };
+  | { readonly status: "ok"; readonly columns: T; readonly bytes: number };
 
 /** 404, and 403 defensively (S3 answers 403 for missing keys without list rights). */
 export function isAbsent(err: unknown): err is HttpStatusError {
@@ -83,12 +83,12 @@ export const IN_MEMORY_MAX_BYTES = 16 * 1024 * 1024;
  * checksum mismatches up to `maxAttempts`). A missing `.CHECKSUM` or zip (404/403) is
  * `absent`, not an error.
  */
-export function downloadArchive(
-  ctx: DownloadContext,
+export function downloadArchive<T = KlineColumns>(
+  ctx: DownloadContext<T>,
   url: string,
   fileName: string,
   signal: AbortSignal,
-): Promise<ArchiveOutcome> {
+): Promise<ArchiveOutcome<T>> {
   let attempt = 0;
   return retryTransient(() => {
     if (++attempt > 1) logger.debug("Retrying {url} (attempt {attempt})", { url, attempt });
@@ -104,12 +104,12 @@ export function downloadArchive(
   });
 }
 
-async function attemptArchive(
-  ctx: DownloadContext,
+async function attemptArchive<T>(
+  ctx: DownloadContext<T>,
   url: string,
   fileName: string,
   outer: AbortSignal,
-): Promise<ArchiveOutcome> {
+): Promise<ArchiveOutcome<T>> {
   // Stops the zip request when the checksum says "absent" or anything fails.
   const local = new AbortController();
   const signal = AbortSignal.any([outer, local.signal]);
@@ -140,7 +140,7 @@ async function attemptArchive(
       ? undefined
       : declared.bytes;
     const file = csvNameOf(fileName);
-    let columns: KlineColumns;
+    let columns: T;
     let bytes: number;
     if (length !== undefined) {
       // Small enough to hold: no temp file write and re-read, and the worker is handed
@@ -172,8 +172,8 @@ async function attemptArchive(
 }
 
 /** The `.CHECKSUM` text, or the HTTP status when it is absent. */
-async function fetchChecksum(
-  ctx: DownloadContext,
+async function fetchChecksum<T>(
+  ctx: DownloadContext<T>,
   url: string,
   signal: AbortSignal,
 ): Promise<string | number> {
@@ -244,8 +244,8 @@ function declaredLength(res: Response, url: string, max: number): DeclaredLength
  * dozen archives in flight, chunks awaiting GC were a good part of a fetch's peak RSS),
  * hashing each part as it lands.
  */
-async function readToMemory(
-  ctx: DownloadContext,
+async function readToMemory<T>(
+  ctx: DownloadContext<T>,
   res: Response,
   length: number,
   signal: AbortSignal,
@@ -259,8 +259,8 @@ async function readToMemory(
 }
 
 /** Streams the body into a new file at `path`, hashing as it goes (memory stays bounded). */
-async function readToFile(
-  ctx: DownloadContext,
+async function readToFile<T>(
+  ctx: DownloadContext<T>,
   res: Response,
   path: string,
   signal: AbortSignal,

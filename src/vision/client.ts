@@ -28,7 +28,7 @@ import {
   type TimeInput,
   type TimeRange,
 } from "../time.ts";
-import { downloadArchive, IN_MEMORY_MAX_BYTES } from "./_download.ts";
+import { downloadArchive, type DownloadContext, IN_MEMORY_MAX_BYTES } from "./_download.ts";
 import { runWorkerLoop } from "../_worker_loop.ts";
 import { PartAssembler } from "./_assemble.ts";
 import { releaseBuffer } from "./_parse_job.ts";
@@ -42,6 +42,18 @@ import {
   klineArchiveUrl,
 } from "./paths.ts";
 import { checkKlineRows } from "../_row_check.ts";
+import { assertKlineKind, type KlineKind } from "../kline_kind.ts";
+import { assertDataType } from "../data_types.ts";
+import type { FundingRates } from "../funding/funding_rates.ts";
+import type { FetchFundingOptions } from "../funding/options.ts";
+import { fetchFundingVision } from "../funding/_vision.ts";
+import type { AggTradeColumns } from "../agg_trades/columns.ts";
+import {
+  collectAggTrades,
+  type FetchAggTradesOptions,
+  type StreamAggTradesOptions,
+} from "../agg_trades/options.ts";
+import { streamAggTradesVision } from "../agg_trades/_vision.ts";
 
 const logger = getLogger(["vision-data", "vision"]);
 
@@ -118,6 +130,8 @@ export interface FetchKlinesOptions {
   onProgress?: (progress: FetchProgress) => void;
   /** Use monthly archives for whole months. @default {true} */
   preferMonthly?: boolean;
+  /** Which klines: `trades` (default), or on um/cm `mark`, `index`, `premium`. */
+  kind?: KlineKind;
   /**
    * Called with each archive's rows as soon as they are parsed, before they are merged (in
    * completion order; a monthly archive's rows may reach outside `[start, end)`), e.g. to
@@ -287,6 +301,7 @@ export class VisionDataClient implements AsyncDisposable {
     this.#owner.assertOpen();
     const symbol = normalizeSymbol(options.symbol, this.marketType);
     assertIntervalSupported(this.marketType, options.interval, "vision");
+    assertKlineKind(this.marketType, options.kind);
     const interval = options.interval;
     const now = this.#now();
     const range = resolveRange(options, { now, market: this.marketType });
@@ -337,15 +352,16 @@ export class VisionDataClient implements AsyncDisposable {
       concurrency: this.concurrency,
       signal,
       handle: async (period, sig, enqueue) => {
-        const fileName = klineArchiveFileName(symbol, interval, period);
-        const url = klineArchiveUrl(this.baseUrl, this.marketType, symbol, interval, period);
+        const kind = options.kind;
+        const fileName = klineArchiveFileName(symbol, interval, period, kind);
+        const url = klineArchiveUrl(this.baseUrl, this.marketType, symbol, interval, period, kind);
         // A period that has not ended cannot be published yet: no request for today.
         const out = period.end > now
           ? { status: "absent" as const, httpStatus: 0 }
           : await downloadArchive(ctx, url, fileName, sig);
         if (out.status === "ok") {
           // Before anyone sees the rows (onArchive writes the cache): corrupt ones never pass.
-          checkKlineRows(out.columns, interval, csvNameOf(fileName));
+          checkKlineRows(out.columns, interval, csvNameOf(fileName), 0, kind);
           progress.bytes += out.bytes;
           const kept = options.onArchive?.({ file: fileName, columns: out.columns }) === true;
           // Once copied into place, the part's buffer (fresh from the parser, ours alone)
@@ -372,6 +388,99 @@ export class VisionDataClient implements AsyncDisposable {
       },
     });
     return assembler.finish();
+  }
+
+  /**
+   * Funding-rate history of a um/cm contract from the monthly `fundingRate` archives
+   * (checksum-verified like klines), with `gaps` for months not published or absent.
+   * Spot rejects with `UnsupportedDataError`; `markPrice` is NaN (the archive has none).
+   *
+   * @example
+   * ```ts ignore
+   * await using vision = new VisionDataClient({ marketType: "um" });
+   * const f = await vision.fetchFundingRates({ symbol: "BTCUSDT", start: "2024-01-01", end: "2024-03-01" });
+   * ```
+   */
+  async fetchFundingRates(options: FetchFundingOptions): Promise<FundingRates> {
+    this.#owner.assertOpen();
+    assertDataType(this.marketType, "funding");
+    const symbol = normalizeSymbol(options.symbol, this.marketType);
+    const now = this.#now();
+    const range = resolveRange(options, { now, market: this.marketType });
+    return await this.#owner.run(
+      (signal) =>
+        fetchFundingVision(
+          {
+            baseUrl: this.baseUrl,
+            market: this.marketType,
+            now,
+            concurrency: this.concurrency,
+            download: this.#downloadBase(signal),
+          },
+          symbol,
+          range,
+          signal,
+        ),
+      { signal: options.signal, name: `fetchFundingRates ${symbol}` },
+    );
+  }
+
+  /**
+   * Aggregate trades of `[start, end)` (on transaction time) from the daily and monthly
+   * `aggTrades` archives, as chunks of columns in time order — one archive downloaded and
+   * held at a time, so memory stays flat however long the range. Every step runs under the
+   * client (aborted by its dispose: the iteration then rejects with `ClientClosedError`).
+   * Spot µs timestamps (2025 on) are normalised to ms. Absent archives go to `onGap`.
+   *
+   * @example
+   * ```ts ignore
+   * await using vision = new VisionDataClient({ marketType: "spot" });
+   * for await (const c of vision.streamAggTrades({ symbol: "BTCUSDT", start: "2024-01-01", end: "2024-01-02" })) {
+   *   console.log(c.aggTradeId.length);
+   * }
+   * ```
+   */
+  async *streamAggTrades(options: StreamAggTradesOptions): AsyncGenerator<AggTradeColumns> {
+    this.#owner.assertOpen();
+    const symbol = normalizeSymbol(options.symbol, this.marketType);
+    const now = this.#now();
+    const range = resolveRange(options, { now, market: this.marketType });
+    const chunkRows = positiveInt("chunkRows", options.chunkRows ?? 1_000_000);
+    const name = `streamAggTrades ${symbol}`;
+    yield* streamAggTradesVision(
+      {
+        baseUrl: this.baseUrl,
+        market: this.marketType,
+        now,
+        run: (step) => this.#owner.run(step, { signal: options.signal, name }),
+        download: this.#downloadBase(this.#owner.signal),
+      },
+      symbol,
+      range,
+      chunkRows,
+      options.onGap,
+      options.releaseChunks,
+    );
+  }
+
+  /**
+   * {@linkcode streamAggTrades} collected into one set of columns, for ranges that fit:
+   * past `maxRows` (default 5 M) it rejects with `AggTradesTooLargeError`.
+   */
+  fetchAggTrades(options: FetchAggTradesOptions): Promise<AggTradeColumns> {
+    return collectAggTrades(this.streamAggTrades(options), options.maxRows);
+  }
+
+  /** The download settings every archive type shares. */
+  #downloadBase(signal: AbortSignal): Omit<DownloadContext, "parse" | "parseBytes"> {
+    return {
+      session: this.#ensureSession(signal),
+      tempDir: () => this.#ensureTempDir(),
+      inMemoryMaxBytes: IN_MEMORY_MAX_BYTES,
+      maxAttempts: this.#options.maxAttempts ?? 4,
+      retryMinTimeoutMs: this.#options.retryMinTimeoutMs ?? 250,
+      retryMaxTimeoutMs: this.#options.retryMaxTimeoutMs ?? 5000,
+    };
   }
 
   #ensureSession(signal: AbortSignal): HttpSession {

@@ -10,6 +10,7 @@ import {
   visionIntervalName,
 } from "../market.ts";
 import type { ArchivePeriod } from "../time.ts";
+import { type KlineKind, klineKindDir, klineKindSymbol } from "../kline_kind.ts";
 
 /** The public Binance Vision host. */
 export const DEFAULT_VISION_BASE_URL = "https://data.binance.vision";
@@ -31,8 +32,10 @@ export function klineArchiveFileName(
   symbol: string,
   interval: Interval,
   period: ArchivePeriodRef,
+  klineKind: KlineKind = "trades",
 ): string {
-  return `${symbol}-${visionIntervalName(interval)}-${period.label}.zip`;
+  const sym = klineKindSymbol(klineKind, symbol);
+  return `${sym}-${visionIntervalName(interval)}-${period.label}.zip`;
 }
 
 /**
@@ -51,9 +54,12 @@ export function klineArchiveDir(
   symbol: string,
   interval: Interval,
   kind: ArchivePeriod["kind"],
+  klineKind: KlineKind = "trades",
 ): string {
   const prefix = marketCapabilities(market).visionPrefix;
-  return `data/${prefix}/${kind}/klines/${symbol}/${visionIntervalName(interval)}/`;
+  // Non-trade kinds: `markPriceKlines/` etc.; index price klines sit under the pair.
+  const dir = `${klineKindDir(klineKind)}/${klineKindSymbol(klineKind, symbol)}`;
+  return `data/${prefix}/${kind}/${dir}/${visionIntervalName(interval)}/`;
 }
 
 /**
@@ -71,9 +77,10 @@ export function klineArchivePath(
   symbol: string,
   interval: Interval,
   period: ArchivePeriodRef,
+  klineKind: KlineKind = "trades",
 ): string {
-  return klineArchiveDir(market, symbol, interval, period.kind) +
-    klineArchiveFileName(symbol, interval, period);
+  return klineArchiveDir(market, symbol, interval, period.kind, klineKind) +
+    klineArchiveFileName(symbol, interval, period, klineKind);
 }
 
 /**
@@ -95,8 +102,10 @@ export function klineArchiveUrl(
   symbol: string,
   interval: Interval,
   period: ArchivePeriodRef,
+  klineKind: KlineKind = "trades",
 ): string {
-  return `${baseUrl.replace(/\/+$/, "")}/${klineArchivePath(market, symbol, interval, period)}`;
+  const path = klineArchivePath(market, symbol, interval, period, klineKind);
+  return `${baseUrl.replace(/\/+$/, "")}/${path}`;
 }
 
 /**
