@@ -23,7 +23,7 @@ function clients(replica: Replica, marketType: "um" | "cm" | "spot") {
       maxAttempts: 2,
       retryMinTimeoutMs: 5,
       retryMaxTimeoutMs: 10,
-      parseWorkers: 0,
+      parseWorkers: 1,
     }),
     rest: new RestDataClient({ marketType, baseUrl: replica.restUrl, now: () => replica.now() }),
   };
