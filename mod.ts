@@ -21,5 +21,5 @@ export * from "./src/resource/mod.ts";
 export * from "./src/cache/mod.ts";
 export * from "./src/vision/mod.ts";
 export * from "./src/rest/mod.ts";
-export * from "./src/manager.ts";
+export * from "./src/manager/mod.ts";
 export * from "./src/export/mod.ts";

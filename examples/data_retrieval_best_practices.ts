@@ -27,7 +27,7 @@ import {
   VisionDataError,
 } from "../mod.ts";
 // Not re-exported from mod.ts yet: `import { DataSourceManager } from "@vision-data/client"`.
-import { type CacheStats, DataSourceManager } from "../src/manager.ts";
+import { type CacheStats, DataSourceManager } from "../src/manager/mod.ts";
 import { startReplica } from "../testing/mod.ts";
 
 /** Where the examples fetch from and how they report. */

@@ -3,7 +3,7 @@ import { ClientClosedError } from "../src/errors.ts";
 import { DisposeError } from "../src/resource/mod.ts";
 import { VisionDataClient } from "../src/vision/client.ts";
 import { DataSource } from "../src/klines.ts";
-import { fetchMarketData } from "../src/manager.ts";
+import { fetchMarketData } from "../src/manager/mod.ts";
 import { DAY_MS } from "../src/time.ts";
 import { startReplica } from "../testing/mod.ts";
 import { assertTruth, managerFor, NOW, sourceCounts, tempCacheDir } from "./_manager_helpers.ts";

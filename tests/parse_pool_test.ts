@@ -12,7 +12,7 @@ import { ArchiveError, ClientClosedError } from "../src/errors.ts";
 import { KLINE_COLUMNS } from "../src/klines.ts";
 import { parseKlineCsv } from "../src/vision/csv_parser.ts";
 import { ParsePool } from "../src/vision/parse_pool.ts";
-import { createZip } from "../src/vision/_zip_writer.ts";
+import { createZip } from "../testing/_zip_writer.ts";
 import { assertColumnsEqual } from "./_helpers.ts";
 
 const root = fromFileUrl(new URL("..", import.meta.url));

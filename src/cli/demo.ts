@@ -11,7 +11,7 @@ import { dirname, join } from "@std/path";
 import { KlineCache } from "../cache/mod.ts";
 import { ClientClosedError } from "../errors.ts";
 import { DataSource } from "../klines.ts";
-import { DataSourceManager } from "../manager.ts";
+import { DataSourceManager } from "../manager/mod.ts";
 import { TEMP_DIR_PREFIX } from "../resource/temp_dir.ts";
 import { dayStart } from "../time.ts";
 import type { Replica } from "../../testing/mod.ts";

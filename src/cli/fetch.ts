@@ -7,7 +7,7 @@
 import { type DataSource, KLINE_COLUMNS, type Klines, SOURCE_CODES } from "../klines.ts";
 import { type Interval, type MarketType, normalizeSymbol } from "../market.ts";
 import { iso, type TimeRange } from "../time.ts";
-import { DataSourceManager } from "../manager.ts";
+import { DataSourceManager } from "../manager/mod.ts";
 import {
   EXPORT_FORMATS,
   type ExportFormat,

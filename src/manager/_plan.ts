@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { UnsupportedIntervalError } from "./errors.ts";
+import { UnsupportedIntervalError } from "../errors.ts";
 import {
   DataSource,
   findGaps,
@@ -13,15 +13,15 @@ import {
   type Klines,
   mergeRanges,
   SOURCE_CODES,
-} from "./klines.ts";
-import { lowerBound } from "./_float64.ts";
+} from "../klines.ts";
+import { lowerBound } from "../_float64.ts";
 import {
   assertIntervalSupported,
   type Interval,
   intervalMs,
   marketCapabilities,
   type MarketType,
-} from "./market.ts";
+} from "../market.ts";
 import {
   DAY_MS,
   daysOf,
@@ -30,7 +30,7 @@ import {
   planArchives,
   type TimeRange,
   utcDay,
-} from "./time.ts";
+} from "../time.ts";
 
 /** Source code of a row in `Klines.sources`, by name. */
 export const CODE: Readonly<Record<"cache" | "vision" | "rest", number>> = {

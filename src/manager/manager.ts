@@ -6,14 +6,14 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { type CacheKey, KlineCache } from "./cache/mod.ts";
+import { type CacheKey, KlineCache } from "../cache/mod.ts";
 import {
   ClientClosedError,
   InvalidRangeError,
   InvalidSymbolError,
   UnsupportedIntervalError,
   VisionDataError,
-} from "./errors.ts";
+} from "../errors.ts";
 import {
   DataSource,
   findGaps,
@@ -22,12 +22,12 @@ import {
   Klines,
   type KlinesMeta,
   mergeRanges,
-} from "./klines.ts";
-import { type Interval, type MarketType, normalizeSymbol } from "./market.ts";
-import { ResourceOwner } from "./resource/owner.ts";
-import { RestDataClient, type RestDataClientOptions } from "./rest/client.ts";
-import { resolveRange, type TimeInput, type TimeRange } from "./time.ts";
-import { VisionDataClient, type VisionDataClientOptions } from "./vision/client.ts";
+} from "../klines.ts";
+import { type Interval, type MarketType, normalizeSymbol } from "../market.ts";
+import { ResourceOwner } from "../resource/owner.ts";
+import { RestDataClient, type RestDataClientOptions } from "../rest/client.ts";
+import { resolveRange, type TimeInput, type TimeRange } from "../time.ts";
+import { VisionDataClient, type VisionDataClientOptions } from "../vision/client.ts";
 import {
   type AllowedSources,
   allowedSources,
@@ -43,9 +43,9 @@ import {
   splitMissing,
   subtractRanges,
   visionHorizon,
-} from "./_manager_plan.ts";
-import { runLimited } from "./_worker_loop.ts";
-import { DayWriter } from "./_manager_writer.ts";
+} from "./_plan.ts";
+import { runLimited } from "../_worker_loop.ts";
+import { DayWriter } from "./_writer.ts";
 
 const logger = getLogger(["vision-data", "manager"]);
 

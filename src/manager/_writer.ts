@@ -6,8 +6,8 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import type { CacheKey, KlineCache } from "./cache/mod.ts";
-import type { KlineColumns, KlinesMeta } from "./klines.ts";
+import type { CacheKey, KlineCache } from "../cache/mod.ts";
+import type { KlineColumns, KlinesMeta } from "../klines.ts";
 
 const logger = getLogger(["vision-data", "manager"]);
 
