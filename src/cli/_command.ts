@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { DisposeReport } from "../resource/dispose_error.ts";
 import {
   InvalidRangeError,
   InvalidSymbolError,
@@ -67,4 +68,12 @@ export function describeError(err: unknown): string {
     return `${err.name}: ${err.message}${cause}`;
   }
   return String(err);
+}
+
+/** The problems of a dispose, for a warning line; `""` when it was clean. */
+export function describeDisposeReport(report: DisposeReport | undefined): string {
+  if (!report) return "";
+  const parts = report.errors.map((e, i) => `${report.failed[i] ?? "step"}: ${describeError(e)}`);
+  if (report.timedOut.length > 0) parts.push(`timed out: ${report.timedOut.join(", ")}`);
+  return parts.join("; ");
 }

@@ -25,6 +25,8 @@ import {
 } from "../klines.ts";
 import { type Interval, type MarketType, normalizeSymbol } from "../market.ts";
 import { ResourceOwner } from "../resource/owner.ts";
+import type { DisposeReport } from "../resource/dispose_error.ts";
+import type { Lifecycle, LifecycleOptions, LifecycleState } from "../resource/lifecycle.ts";
 import { RestDataClient, type RestDataClientOptions } from "../rest/client.ts";
 import { resolveRange, type TimeInput, type TimeRange } from "../time.ts";
 import { VisionDataClient, type VisionDataClientOptions } from "../vision/client.ts";
@@ -61,7 +63,7 @@ const CACHE_READ_CONCURRENCY = 8;
  * const options: DataSourceManagerOptions = { marketType: "spot", disposeTimeoutMs: 2000 };
  * ```
  */
-export interface DataSourceManagerOptions {
+export interface DataSourceManagerOptions extends LifecycleOptions {
   /** The market every call of this manager is about. */
   marketType: MarketType;
   /** Cache root; default `defaultCacheDir()` (`$VISION_DATA_CACHE_DIR` or the platform's). */
@@ -72,16 +74,6 @@ export interface DataSourceManagerOptions {
   visionUrl?: string;
   /** REST API base URL; default the market's (`https://api.binance.com` for spot). */
   restUrl?: string;
-  /**
-   * The hard budget of `[Symbol.asyncDispose]()`, in ms, shared by the manager and the
-   * clients it opened: disposal settles within it (plus timer jitter) even if a client hangs.
-   * @default {5000}
-   */
-  disposeTimeoutMs?: number;
-  /** How long disposal lets calls in flight finish before aborting them. @default {min(250, budget)} */
-  graceMs?: number;
-  /** Lifetime signal: aborting it aborts every call in flight (it does not dispose). */
-  signal?: AbortSignal;
   /** The clock, epoch ms; tests pass the replica's. @default {Date.now} */
   now?: () => number;
   /** How many source fetches (spans, cache files) run at once. @default {4} */
@@ -89,12 +81,12 @@ export interface DataSourceManagerOptions {
   /** Extra options for the Vision client (download concurrency, timeouts, retries). */
   vision?: Omit<
     VisionDataClientOptions,
-    "marketType" | "baseUrl" | "disposeTimeoutMs" | "graceMs" | "signal" | "now"
+    "marketType" | "baseUrl" | keyof LifecycleOptions | "now"
   >;
   /** Extra options for the REST client (pacing, weight budget, retries). */
   rest?: Omit<
     RestDataClientOptions,
-    "marketType" | "baseUrl" | "disposeTimeoutMs" | "graceMs" | "signal" | "now"
+    "marketType" | "baseUrl" | keyof LifecycleOptions | "now"
   >;
 }
 
@@ -204,7 +196,7 @@ export interface CacheStats {
  * console.log(k.length, k.gaps, manager.getCacheStats());
  * ```
  */
-export class DataSourceManager implements AsyncDisposable {
+export class DataSourceManager implements Lifecycle {
   /** The market. */
   readonly marketType: MarketType;
   readonly #options: DataSourceManagerOptions;
@@ -232,6 +224,7 @@ export class DataSourceManager implements AsyncDisposable {
       disposeTimeoutMs: budget,
       graceMs: grace,
       signal: options.signal,
+      strictDispose: options.strictDispose,
     });
     // The clients are released one after the other after the manager's grace: each gets
     // half of what is left, so both fit in the one budget even if each uses all of its own.
@@ -291,14 +284,29 @@ export class DataSourceManager implements AsyncDisposable {
     }
   }
 
+  /** `open`, `closing` (dispose running) or `closed`. */
+  get state(): LifecycleState {
+    return this.#owner.state;
+  }
+
+  /**
+   * What the last dispose did; a client's failed close appears as a failed step named after
+   * the client (its error a `DisposeError` with the client's own report). `undefined` before.
+   */
+  get lastDisposeReport(): DisposeReport | undefined {
+    return this.#owner.lastDisposeReport;
+  }
+
   /** Same as `[Symbol.asyncDispose]()`. */
   disposeAsync(): Promise<void> {
     return this.#owner.disposeAsync();
   }
 
   /**
-   * Aborts calls in flight (after a short grace), closes the clients it opened, and settles
-   * within `disposeTimeoutMs` (+ timer jitter); every call returns the same promise.
+   * Aborts calls in flight (after a short grace), closes the clients it opened, and resolves
+   * within `disposeTimeoutMs` (+ timer jitter) once everything is released — failures are in
+   * `lastDisposeReport`, or reject with `DisposeError` under `strictDispose: true`. Every
+   * call returns the same promise.
    */
   [Symbol.asyncDispose](): Promise<void> {
     return this.#owner[Symbol.asyncDispose]();
@@ -507,6 +515,8 @@ export class DataSourceManager implements AsyncDisposable {
           disposeTimeoutMs: this.#childBudgetMs,
           graceMs: 0,
           signal: this.#owner.signal,
+          // Strict inside: a client's failed close becomes a failed step of the manager's report.
+          strictDispose: true,
           now: this.#now,
         }),
       );
@@ -526,6 +536,8 @@ export class DataSourceManager implements AsyncDisposable {
           disposeTimeoutMs: this.#childBudgetMs,
           graceMs: 0,
           signal: this.#owner.signal,
+          // Strict inside: a client's failed close becomes a failed step of the manager's report.
+          strictDispose: true,
           now: this.#now,
         }),
       );

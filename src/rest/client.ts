@@ -23,6 +23,8 @@ import {
   normalizeSymbol,
 } from "../market.ts";
 import { ResourceOwner } from "../resource/owner.ts";
+import type { DisposeReport } from "../resource/dispose_error.ts";
+import type { Lifecycle, LifecycleOptions, LifecycleState } from "../resource/lifecycle.ts";
 import { resolveRange, type TimeInput, type TimeRange } from "../time.ts";
 import { decodeKlineBody } from "./_decode.ts";
 import { type RestErrorContext, restErrorFor } from "./_errors.ts";
@@ -43,17 +45,11 @@ const EXCHANGE_INFO_WEIGHT: Record<MarketType, number> = { spot: 20, um: 1, cm: 
 const USED_WEIGHT_HEADER = "x-mbx-used-weight-1m";
 
 /** Options for {@linkcode RestDataClient}. */
-export interface RestDataClientOptions {
+export interface RestDataClientOptions extends LifecycleOptions {
   /** The market: `"spot"`, `"um"` (USDⓈ-M) or `"cm"` (COIN-M). */
   marketType: MarketType;
   /** REST base URL. @default {marketCapabilities(marketType).restBaseUrl} */
   baseUrl?: string;
-  /** Hard budget for `[Symbol.asyncDispose]()`, ms. @default {5000} */
-  disposeTimeoutMs?: number;
-  /** How long dispose lets in-flight requests finish before aborting them, ms. */
-  graceMs?: number;
-  /** Lifetime signal: aborting it aborts in-flight work (it does not dispose). */
-  signal?: AbortSignal;
   /** Pages fetched at once. @default {4} */
   concurrency?: number;
   /** The server's request-weight limit per window. @default {6000 spot, 2400 futures} */
@@ -141,7 +137,7 @@ export interface RestClientStats {
  * console.log(k.length, k.gaps);
  * ```
  */
-export class RestDataClient implements AsyncDisposable {
+export class RestDataClient implements Lifecycle {
   /** The market. */
   readonly marketType: MarketType;
   /** The REST base URL (no trailing slash). */
@@ -185,6 +181,7 @@ export class RestDataClient implements AsyncDisposable {
       disposeTimeoutMs: options.disposeTimeoutMs,
       graceMs: options.graceMs,
       signal: options.signal,
+      strictDispose: options.strictDispose,
     });
     if (options.pacing !== false) {
       this.#budget = new WeightBudget({
@@ -205,8 +202,13 @@ export class RestDataClient implements AsyncDisposable {
   }
 
   /** `"open"`, `"closing"` or `"closed"`. */
-  get state(): "open" | "closing" | "closed" {
+  get state(): LifecycleState {
     return this.#owner.state;
+  }
+
+  /** What the last dispose did (steps, `timedOut`, errors, elapsed); `undefined` before. */
+  get lastDisposeReport(): DisposeReport | undefined {
+    return this.#owner.lastDisposeReport;
   }
 
   /** Counters: requests, pages, 429s, time held back by the weight budget. */
@@ -268,9 +270,18 @@ export class RestDataClient implements AsyncDisposable {
     });
   }
 
-  /** Disposes within the budget: grace, abort, release the HTTP client (see disposal semantics). */
+  /**
+   * Disposes within the budget: grace, abort, release the HTTP client (see disposal
+   * semantics). Resolves once released (failures in `lastDisposeReport`), or rejects with
+   * `DisposeError` when created with `strictDispose: true`. Every call returns the same promise.
+   */
   [Symbol.asyncDispose](): Promise<void> {
     return this.#owner[Symbol.asyncDispose]();
+  }
+
+  /** Same as `[Symbol.asyncDispose]()`. */
+  disposeAsync(): Promise<void> {
+    return this.#owner.disposeAsync();
   }
 
   async #fetchKlines(

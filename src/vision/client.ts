@@ -17,6 +17,7 @@ import {
   normalizeSymbol,
 } from "../market.ts";
 import { ResourceOwner } from "../resource/owner.ts";
+import type { Lifecycle, LifecycleOptions, LifecycleState } from "../resource/lifecycle.ts";
 import { sweepStaleTempDirs } from "../resource/temp_dir.ts";
 import type { DisposeReport } from "../resource/dispose_error.ts";
 import {
@@ -39,19 +40,13 @@ import { DEFAULT_VISION_BASE_URL, klineArchiveFileName, klineArchiveUrl } from "
 const logger = getLogger(["vision-data", "vision"]);
 
 /** Options for {@linkcode VisionDataClient}. */
-export interface VisionDataClientOptions {
+export interface VisionDataClientOptions extends LifecycleOptions {
   /** The market whose archives to read. */
   marketType: MarketType;
   /** Archive host. @default {"https://data.binance.vision"} */
   baseUrl?: string;
   /** Archives downloaded at once. @default {8} */
   concurrency?: number;
-  /** Hard budget for dispose, in ms: it settles within this (+ ε). @default {5000} */
-  disposeTimeoutMs?: number;
-  /** Grace for in-flight downloads on dispose before they are aborted. @default {min(250, disposeTimeoutMs)} */
-  graceMs?: number;
-  /** Lifetime signal: aborting it aborts in-flight work (it does not dispose the client). */
-  signal?: AbortSignal;
   /** No response headers within this → retried, then `RequestTimeoutError`. @default {30000} */
   headersTimeoutMs?: number;
   /** No body bytes for this long → retried, then `RequestTimeoutError`. @default {30000} */
@@ -169,7 +164,7 @@ let sweptStaleTempDirs = false;
  * console.log(k.length, k.gaps);
  * ```
  */
-export class VisionDataClient implements AsyncDisposable {
+export class VisionDataClient implements Lifecycle {
   /** The market. */
   readonly marketType: MarketType;
   /** Archive host, without trailing slash. */
@@ -211,6 +206,7 @@ export class VisionDataClient implements AsyncDisposable {
       disposeTimeoutMs: options.disposeTimeoutMs,
       graceMs: options.graceMs,
       signal: options.signal,
+      strictDispose: options.strictDispose,
     });
     // Released LIFO: session, then parse pool, then the HTTP client (sync: always runs).
     this.#owner.adopt("http client", { [Symbol.dispose]: () => this.#closeHttpClient() });
@@ -219,7 +215,7 @@ export class VisionDataClient implements AsyncDisposable {
   }
 
   /** `open`, `closing` (dispose running) or `closed`. */
-  get state(): "open" | "closing" | "closed" {
+  get state(): LifecycleState {
     return this.#owner.state;
   }
 
@@ -407,7 +403,8 @@ export class VisionDataClient implements AsyncDisposable {
 
   /**
    * Disposes within `disposeTimeoutMs` (see the class docs). Every call returns the same
-   * promise; it rejects with `DisposeError` when a step failed or overran.
+   * promise; it resolves once everything is released (failures in `lastDisposeReport`), or
+   * rejects with `DisposeError` when created with `strictDispose: true`.
    */
   [Symbol.asyncDispose](): Promise<void> {
     return this.#owner[Symbol.asyncDispose]();
