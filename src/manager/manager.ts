@@ -25,6 +25,15 @@ import {
 } from "../klines.ts";
 import { type Interval, type MarketType, normalizeSymbol } from "../market.ts";
 import { ResourceOwner } from "../resource/owner.ts";
+import {
+  type CacheStats,
+  type ClientStats,
+  emptyStats,
+  type ProgressEvent,
+  sumStats,
+} from "../client_stats.ts";
+
+export type { CacheStats };
 import type { DisposeReport } from "../resource/dispose_error.ts";
 import type { Lifecycle, LifecycleOptions, LifecycleState } from "../resource/lifecycle.ts";
 import { RestDataClient, type RestDataClientOptions } from "../rest/client.ts";
@@ -90,25 +99,8 @@ export interface DataSourceManagerOptions extends LifecycleOptions {
   >;
 }
 
-/**
- * Progress of {@linkcode DataSourceManager.getData}, per source.
- *
- * @example
- * ```ts
- * import type { DataProgress } from "@vision-data/client";
- * const onProgress = (p: DataProgress) => console.log(p.source, p.done, "/", p.total);
- * ```
- */
-export interface DataProgress {
-  /** The source reporting. */
-  source: "cache" | "vision" | "rest";
-  /** Units done: cache days, archive files or REST pages. */
-  done: number;
-  /** Units planned so far for that source. */
-  total: number;
-  /** Archive bytes downloaded (Vision only). */
-  bytes?: number;
-}
+/** Progress of {@linkcode DataSourceManager.getData}: the shared {@linkcode ProgressEvent}. */
+export type DataProgress = ProgressEvent;
 
 /**
  * Options of {@linkcode DataSourceManager.getData}.
@@ -141,27 +133,6 @@ export interface GetDataOptions {
   onProgress?: (progress: DataProgress) => void;
   /** Aborts this call (the manager stays usable). */
   signal?: AbortSignal;
-}
-
-/**
- * Cache statistics of a manager, counted per UTC day file: every closed day a call looks up
- * counts once as a hit, a miss or an error.
- *
- * @example
- * ```ts
- * import type { CacheStats } from "@vision-data/client";
- * const hitRate = (s: CacheStats) => s.hits / Math.max(1, s.hits + s.misses + s.errors);
- * ```
- */
-export interface CacheStats {
-  /** Days served from the cache. */
-  hits: number;
-  /** Closed days looked up and absent. */
-  misses: number;
-  /** Corrupt files found (deleted by the cache and fetched again) and failed writes. */
-  errors: number;
-  /** Complete days written. */
-  writes: number;
 }
 
 /**
@@ -246,6 +217,15 @@ export class DataSourceManager implements Lifecycle {
    */
   getCacheStats(): CacheStats {
     return { ...this.#stats };
+  }
+
+  /**
+   * Counters since creation, in the shape the clients share: the clients' requests, bytes,
+   * archives and pages summed, plus the cache statistics.
+   */
+  get stats(): ClientStats {
+    const own = { ...emptyStats(), cache: { ...this.#stats } };
+    return sumStats(own, ...[this.#vision, this.#rest].flatMap((c) => c ? [c.stats] : []));
   }
 
   /**
@@ -424,7 +404,7 @@ export class DataSourceManager implements Lifecycle {
         } else if (columns === null) {
           this.#stats.misses++;
         }
-        req.options.onProgress?.({ source: "cache", done: ++done, total: days.length });
+        req.options.onProgress?.({ source: "cache", done: ++done, total: days.length, bytes: 0 });
       }),
       CACHE_READ_CONCURRENCY,
       req.signal,
@@ -447,8 +427,7 @@ export class DataSourceManager implements Lifecycle {
         start: span.start,
         end: span.end,
         signal,
-        onProgress: req.options.onProgress &&
-          ((p) => req.options.onProgress!({ source: "vision", ...p })),
+        onProgress: req.options.onProgress,
         onArchive: writer && (({ columns }) => writeCompleteDays(writer, req, span, columns)),
       });
       const lacked = mergeRanges([...k.gaps, ...findGaps(k.openTime, meta.interval, span)]);
@@ -485,8 +464,7 @@ export class DataSourceManager implements Lifecycle {
       end: span.end,
       signal,
       includeOpenCandle: req.options.includeOpenCandle ?? false,
-      onProgress: req.options.onProgress &&
-        ((p) => req.options.onProgress!({ source: "rest", ...p })),
+      onProgress: req.options.onProgress,
     });
     return tag(k, CODE.rest);
   }

@@ -23,6 +23,7 @@ import {
   normalizeSymbol,
 } from "../market.ts";
 import { ResourceOwner } from "../resource/owner.ts";
+import { type ClientStats, emptyStats, type ProgressEvent } from "../client_stats.ts";
 import type { DisposeReport } from "../resource/dispose_error.ts";
 import type { Lifecycle, LifecycleOptions, LifecycleState } from "../resource/lifecycle.ts";
 import { resolveRange, type TimeInput, type TimeRange } from "../time.ts";
@@ -91,7 +92,7 @@ export interface RestFetchKlinesOptions {
   /** Aborts this call only. */
   signal?: AbortSignal;
   /** Called after each page. */
-  onProgress?: (p: { done: number; total: number }) => void;
+  onProgress?: (progress: ProgressEvent) => void;
   /**
    * Keep the still-open candle (close time ≥ now) as the last row and flag it with
    * `lastIsOpen`. Such a result must never be cached. @default {false}
@@ -99,23 +100,8 @@ export interface RestFetchKlinesOptions {
   includeOpenCandle?: boolean;
 }
 
-/** Counters of a {@linkcode RestDataClient}, for benches and logs. */
-export interface RestClientStats {
-  /** HTTP requests sent (retries included). */
-  requests: number;
-  /** Klines pages completed. */
-  pages: number;
-  /** 429 answers received. */
-  rateLimited: number;
-  /** Wall-clock ms requests were held back by the weight budget. */
-  weightWaitMs: number;
-  /** Times the weight budget made the next request wait. */
-  weightWaits: number;
-  /** Wall-clock ms spent waiting out `Retry-After` of 429s. */
-  rateLimitWaitMs: number;
-  /** The last `X-MBX-USED-WEIGHT-1M` seen. */
-  lastUsedWeight: number;
-}
+/** Counters of a {@linkcode RestDataClient}: the shared {@linkcode ClientStats}. */
+export type RestClientStats = ClientStats;
 
 /**
  * Klines from the Binance REST API (spot, USDⓈ-M, COIN-M), with the same half-open
@@ -159,13 +145,7 @@ export class RestDataClient implements Lifecycle {
   #bannedUntil = 0;
   /** `performance.now()` before which no request is sent (a 429's `Retry-After`). */
   #holdUntil = 0;
-  readonly #stats = {
-    requests: 0,
-    pages: 0,
-    rateLimited: 0,
-    rateLimitWaitMs: 0,
-    lastUsedWeight: 0,
-  };
+  readonly #stats: ClientStats = emptyStats();
 
   /**
    * Creates a RestDataClient.
@@ -212,9 +192,14 @@ export class RestDataClient implements Lifecycle {
   }
 
   /** Counters: requests, pages, 429s, time held back by the weight budget. */
-  get stats(): RestClientStats {
+  get stats(): ClientStats {
     const b = this.#budget?.stats;
-    return { ...this.#stats, weightWaitMs: b?.waitMs ?? 0, weightWaits: b?.waits ?? 0 };
+    return {
+      ...this.#stats,
+      weightWaitMs: b?.waitMs ?? 0,
+      weightWaits: b?.waits ?? 0,
+      cache: { ...this.#stats.cache },
+    };
   }
 
   /**
@@ -296,7 +281,7 @@ export class RestDataClient implements Lifecycle {
     if (this.#validateSymbols) await this.#assertListed(symbol, signal);
     const pages = planPages(range, { market: this.marketType, interval });
     const parts: Klines[] = new Array(pages.length);
-    let done = 0;
+    const progress: ProgressEvent = { source: "rest", done: 0, total: pages.length, bytes: 0 };
     log.debug("{symbol} {interval}: {pages} pages for {start}..{end}", {
       symbol,
       interval,
@@ -308,11 +293,12 @@ export class RestDataClient implements Lifecycle {
       concurrency: this.#concurrency,
       signal,
       handle: async (page, sig) => {
-        const columns = await this.#fetchPage(symbol, interval, page, sig);
+        const columns = await this.#fetchPage(symbol, interval, page, sig, progress);
         const sources = new Uint8Array(columns.openTime.length).fill(REST_SOURCE);
         parts[page.index] = new Klines({ ...meta, columns, sources });
         this.#stats.pages++;
-        options.onProgress?.({ done: ++done, total: pages.length });
+        progress.done++;
+        options.onProgress?.({ ...progress });
       },
     });
     const all = Klines.merge(parts.filter(Boolean), meta).between(range.start, range.end);
@@ -341,6 +327,7 @@ export class RestDataClient implements Lifecycle {
     interval: Interval,
     page: PageWindow,
     signal: AbortSignal,
+    progress: ProgressEvent,
   ): Promise<KlineColumns> {
     const caps = marketCapabilities(this.marketType);
     const q = new URLSearchParams({
@@ -354,7 +341,10 @@ export class RestDataClient implements Lifecycle {
     const ctx: RestErrorContext = { url, market: this.marketType, symbol, interval };
     for (let waits = 0;; waits++) {
       try {
-        return decodeKlineBody(await this.#request(url, page.weight, ctx, signal), url, page.limit);
+        const body = await this.#request(url, page.weight, ctx, signal);
+        progress.bytes += body.length;
+        this.#stats.bytes += body.length;
+        return decodeKlineBody(body, url, page.limit);
       } catch (err) {
         if (!(err instanceof RateLimitError) || waits >= this.#maxRateLimitWaits) throw err;
         // The gate set in #request holds every worker; this loop just tries again after it.

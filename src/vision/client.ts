@@ -17,6 +17,7 @@ import {
   normalizeSymbol,
 } from "../market.ts";
 import { ResourceOwner } from "../resource/owner.ts";
+import { type ClientStats, emptyStats, type ProgressEvent } from "../client_stats.ts";
 import type { Lifecycle, LifecycleOptions, LifecycleState } from "../resource/lifecycle.ts";
 import { sweepStaleTempDirs } from "../resource/temp_dir.ts";
 import type { DisposeReport } from "../resource/dispose_error.ts";
@@ -71,15 +72,8 @@ export interface VisionDataClientOptions extends LifecycleOptions {
   createHttpClient?: () => Deno.HttpClient;
 }
 
-/** Progress of {@linkcode VisionDataClient.fetchKlines}. */
-export interface FetchProgress {
-  /** Archives finished (downloaded, or found absent). */
-  done: number;
-  /** Archives planned so far: grows when a missing month is replaced by its days. */
-  total: number;
-  /** Zip bytes downloaded so far. */
-  bytes: number;
-}
+/** Progress of {@linkcode VisionDataClient.fetchKlines}: the shared {@linkcode ProgressEvent}. */
+export type FetchProgress = ProgressEvent;
 
 /** Options for {@linkcode VisionDataClient.fetchKlines}. */
 export interface FetchKlinesOptions {
@@ -179,6 +173,7 @@ export class VisionDataClient implements Lifecycle {
   #pool: ParsePool | undefined;
   #tempDir: string | undefined;
   readonly #inMemorySlots: Semaphore;
+  readonly #stats: ClientStats = emptyStats();
 
   /**
    * Creates a VisionDataClient.
@@ -222,6 +217,15 @@ export class VisionDataClient implements Lifecycle {
   /** What the last dispose did (steps, `timedOut`, errors, elapsed); `undefined` before. */
   get lastDisposeReport(): DisposeReport | undefined {
     return this.#owner.lastDisposeReport;
+  }
+
+  /** Counters since creation (the shared {@linkcode ClientStats} shape; REST-only ones stay 0). */
+  get stats(): ClientStats {
+    return {
+      ...this.#stats,
+      requests: this.#session?.requests ?? 0,
+      cache: { ...this.#stats.cache },
+    };
   }
 
   /** What the client holds right now. */
@@ -306,7 +310,7 @@ export class VisionDataClient implements Lifecycle {
     const gapRange = { start: alignUp(range.start, interval), end: range.end };
     // Parts are copied into place as they arrive, while the workers parse the next ones.
     const assembler = new PartAssembler({ meta, range, gapRange });
-    const progress: FetchProgress = { done: 0, total: plan.length, bytes: 0 };
+    const progress: ProgressEvent = { source: "vision", done: 0, total: plan.length, bytes: 0 };
     await runWorkerLoop<ArchivePeriod>(plan, {
       concurrency: this.concurrency,
       signal,
@@ -319,6 +323,7 @@ export class VisionDataClient implements Lifecycle {
           : await downloadArchive(ctx, url, fileName, sig);
         if (out.status === "ok") {
           progress.bytes += out.bytes;
+          this.#stats.bytes += out.bytes;
           const kept = options.onArchive?.({ file: fileName, columns: out.columns }) === true;
           // Once copied into place, the part's buffer (fresh from the parser, ours alone)
           // is freed at once rather than at the next GC: it bounds the fetch's peak RSS.
@@ -340,6 +345,7 @@ export class VisionDataClient implements Lifecycle {
           });
         }
         progress.done++;
+        this.#stats.archives++;
         options.onProgress?.({ ...progress });
       },
     });
