@@ -138,10 +138,34 @@ export function nextOpenTime(interval: Interval, openTimeMs: number): number {
   return openTimeMs + intervalMs(interval, openTimeMs);
 }
 
+/** Monday 1970-01-05 00:00 UTC: Binance's weekly candles open on Mondays. */
+const WEEK_ANCHOR_MS = 4 * 86_400_000;
+
 /**
- * The first candle open time at or after `t`. Candles sit on a UTC grid: multiples of the
- * interval from the epoch, weeks from Monday, months from the 1st. `3d` has no documented
- * grid, so `t` is returned unchanged.
+ * Open time of the candle containing `t` — the one definition of the candle grid. Intervals
+ * that divide a day are multiples of the interval from the epoch (so aligned to UTC
+ * midnight), `1w` opens on Mondays, `1M` on the 1st. `3d` has no documented grid, so `t` is
+ * returned unchanged (a misaligned `3d` start may report a short leading gap).
+ *
+ * @example
+ * ```ts
+ * import { candleFloor } from "@vision-data/client";
+ * candleFloor("1h", Date.UTC(2024, 0, 1, 5, 30)) === Date.UTC(2024, 0, 1, 5); // true
+ * ```
+ */
+export function candleFloor(interval: Interval, t: number): number {
+  if (interval === "3d") return t;
+  if (interval === "1M") {
+    const d = new Date(t);
+    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  }
+  const step = FIXED_MS[interval];
+  const anchor = interval === "1w" ? WEEK_ANCHOR_MS : 0;
+  return t - ((((t - anchor) % step) + step) % step);
+}
+
+/**
+ * The first candle open time at or after `t`, on the grid of {@linkcode candleFloor}.
  *
  * @example
  * ```ts
@@ -150,16 +174,23 @@ export function nextOpenTime(interval: Interval, openTimeMs: number): number {
  * ```
  */
 export function firstOpenAtOrAfter(interval: Interval, t: number): number {
-  if (interval === "3d") return t;
-  if (interval === "1M") {
-    const d = new Date(t);
-    const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-    return start === t ? t : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-  }
-  const step = FIXED_MS[interval];
-  // 1970-01-05 was the first Monday: Binance's weekly candles open on Mondays.
-  const offset = interval === "1w" ? 4 * 86_400_000 : 0;
-  return Math.ceil((t - offset) / step) * step + offset;
+  const f = candleFloor(interval, t);
+  return f === t ? t : f + intervalMs(interval, f);
+}
+
+/**
+ * Whether Binance publishes `interval` only as monthly Vision archives (`3d`, `1w`, `1M`) —
+ * the one definition of that rule. Their candles straddle days, so they are also never
+ * cached per day.
+ *
+ * @example
+ * ```ts
+ * import { isMonthlyOnly } from "@vision-data/client";
+ * isMonthlyOnly("1w"); // true
+ * ```
+ */
+export function isMonthlyOnly(interval: Interval): boolean {
+  return (MONTHLY_ONLY as readonly string[]).includes(interval);
 }
 
 /**

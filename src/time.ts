@@ -4,7 +4,7 @@
  * @module
  */
 import { InvalidRangeError } from "./errors.ts";
-import type { Interval } from "./market.ts";
+import { type Interval, isMonthlyOnly } from "./market.ts";
 
 /** A point in time: a `Date`, epoch milliseconds, or an ISO-8601 string (UTC if no zone). */
 export type TimeInput = Date | number | string;
@@ -187,7 +187,7 @@ export interface PlanOptions {
 export function planArchives(range: TimeRange, options: PlanOptions = {}): ArchivePeriod[] {
   const { preferMonthly = true, interval } = options;
   const out: ArchivePeriod[] = [];
-  const monthlyOnly = interval === "3d" || interval === "1w" || interval === "1M";
+  const monthlyOnly = interval !== undefined && isMonthlyOnly(interval);
   let t = monthlyOnly ? monthStart(range.start) : dayStart(range.start);
   while (t < range.end) {
     const mEnd = monthStart(t, 1);

@@ -1,3 +1,4 @@
+import { InvalidOptionError } from "../src/option_error.ts";
 import {
   assert,
   assertEquals,
@@ -190,6 +191,6 @@ Deno.test("DeadlineCleanupManager: strictDispose opts in to rejecting with Dispo
 });
 
 Deno.test("DeadlineCleanupManager: invalid options are rejected", () => {
-  assertThrows(() => new DeadlineCleanupManager({ timeoutMs: -1 }), RangeError);
-  assertThrows(() => new DeadlineCleanupManager({ unwindMs: Number.NaN }), RangeError);
+  assertThrows(() => new DeadlineCleanupManager({ timeoutMs: -1 }), InvalidOptionError);
+  assertThrows(() => new DeadlineCleanupManager({ unwindMs: Number.NaN }), InvalidOptionError);
 });

@@ -1,3 +1,4 @@
+import { InvalidOptionError } from "../src/option_error.ts";
 import {
   assert,
   assertEquals,
@@ -151,10 +152,10 @@ Deno.test("transfer: true hands the zip's buffer to the worker (no copy)", async
   assertEquals(outer.byteLength, inner.length + 100);
 });
 
-Deno.test("bad options are RangeErrors", () => {
-  assertThrows(() => new ParsePool({ workers: -1 }), RangeError);
-  assertThrows(() => new ParsePool({ workers: 1.5 }), RangeError);
-  assertThrows(() => new ParsePool({ idleTimeoutMs: -1 }), RangeError);
+Deno.test("bad options are InvalidOptionErrors", () => {
+  assertThrows(() => new ParsePool({ workers: -1 }), InvalidOptionError);
+  assertThrows(() => new ParsePool({ workers: 1.5 }), InvalidOptionError);
+  assertThrows(() => new ParsePool({ idleTimeoutMs: -1 }), InvalidOptionError);
 });
 
 Deno.test("under the offline import map, a pool that is never disposed does not keep the process alive", async () => {

@@ -1,3 +1,4 @@
+import { InvalidOptionError } from "../src/option_error.ts";
 import {
   assert,
   assertEquals,
@@ -405,9 +406,18 @@ Deno.test("ResourceOwner: a temp dir already removed by someone else is fine", a
   ]);
 });
 
-Deno.test("ResourceOwner: invalid budgets are rejected; grace is clamped to the budget", () => {
-  assertThrows(() => new ResourceOwner({ name: "x", disposeTimeoutMs: -1 }), RangeError);
-  assertThrows(() => new ResourceOwner({ name: "x", graceMs: -1 }), RangeError);
-  assertEquals(new ResourceOwner({ name: "x", disposeTimeoutMs: 100, graceMs: 500 }).graceMs, 100);
+Deno.test("ResourceOwner: invalid budgets are rejected, never clamped; the default grace fits the budget", () => {
+  assertThrows(() => new ResourceOwner({ name: "x", disposeTimeoutMs: -1 }), InvalidOptionError);
+  assertThrows(() => new ResourceOwner({ name: "x", graceMs: -1 }), InvalidOptionError);
+  const err = assertThrows(
+    () => new ResourceOwner({ name: "x", disposeTimeoutMs: 100, graceMs: 500 }),
+    InvalidOptionError,
+  );
+  assertEquals([err.option, err.value, err.allowed], [
+    "graceMs",
+    500,
+    "a finite number >= 0 and <= 100",
+  ]);
+  assertEquals(new ResourceOwner({ name: "x", disposeTimeoutMs: 100 }).graceMs, 100);
   assertThrows(() => new ResourceOwner({ name: "x" }).adopt("bad", {} as Disposable), TypeError);
 });

@@ -25,6 +25,7 @@ import {
 } from "../klines.ts";
 import { type Interval, type MarketType, normalizeSymbol } from "../market.ts";
 import { ResourceOwner } from "../resource/owner.ts";
+import { numberOption } from "../_options.ts";
 import {
   type CacheStats,
   type ClientStats,
@@ -188,20 +189,21 @@ export class DataSourceManager implements Lifecycle {
   constructor(options: DataSourceManagerOptions) {
     this.#options = options;
     this.marketType = options.marketType;
-    const budget = Math.max(0, options.disposeTimeoutMs ?? 5000);
-    const grace = Math.min(budget, Math.max(0, options.graceMs ?? Math.min(250, budget)));
     this.#owner = new ResourceOwner({
       name: "DataSourceManager",
-      disposeTimeoutMs: budget,
-      graceMs: grace,
+      disposeTimeoutMs: options.disposeTimeoutMs,
+      graceMs: options.graceMs,
       signal: options.signal,
       strictDispose: options.strictDispose,
     });
     // The clients are released one after the other after the manager's grace: each gets
     // half of what is left, so both fit in the one budget even if each uses all of its own.
-    this.#childBudgetMs = Math.floor((budget - grace) / 2);
+    this.#childBudgetMs = Math.floor((this.#owner.disposeTimeoutMs - this.#owner.graceMs) / 2);
     this.#now = options.now ?? Date.now;
-    this.#concurrency = Math.max(1, options.concurrency ?? 4);
+    this.#concurrency = numberOption("concurrency", options.concurrency, 4, {
+      min: 1,
+      integer: true,
+    });
     this.#cache = options.useCache === false
       ? undefined
       : new KlineCache({ dir: options.cacheDir });

@@ -13,6 +13,7 @@ import { ClientClosedError } from "../errors.ts";
 import type { DisposeReport, DisposeStepReport } from "./dispose_error.ts";
 import { type LifecycleState, settleDispose } from "./lifecycle.ts";
 import { roundMs, settledWithin } from "./_wait.ts";
+import { numberOption } from "../_options.ts";
 
 const logger = getLogger(["vision-data", "resource"]);
 
@@ -127,15 +128,9 @@ export class DeadlineCleanupManager implements AsyncDisposable {
    * @param options deadline, unwind window, failure mode, name
    */
   constructor(options: DeadlineCleanupManagerOptions = {}) {
-    const { timeoutMs = 5000, unwindMs = 100, strictDispose = false } = options;
-    for (const [key, value] of [["timeoutMs", timeoutMs], ["unwindMs", unwindMs]] as const) {
-      if (!(value >= 0) || !Number.isFinite(value)) {
-        throw new RangeError(`${key} must be a finite number >= 0, got ${value}`);
-      }
-    }
-    this.timeoutMs = timeoutMs;
-    this.unwindMs = unwindMs;
-    this.strictDispose = strictDispose;
+    this.timeoutMs = numberOption("timeoutMs", options.timeoutMs, 5000, { min: 0 });
+    this.unwindMs = numberOption("unwindMs", options.unwindMs, 100, { min: 0 });
+    this.strictDispose = options.strictDispose ?? false;
     this.name = options.name ?? "DeadlineCleanupManager";
   }
 

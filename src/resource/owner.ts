@@ -12,6 +12,7 @@ import { DisposeError, type DisposeReport, type DisposeStepReport } from "./disp
 import { type LifecycleOptions, type LifecycleState, settleDispose } from "./lifecycle.ts";
 import { TempDir } from "./temp_dir.ts";
 import { isPromiseLike, roundMs, settledWithin } from "./_wait.ts";
+import { numberOption } from "../_options.ts";
 
 export { DisposeError };
 export type { DisposeReport, DisposeStepReport };
@@ -100,7 +101,7 @@ export class ResourceOwner implements AsyncDisposable {
   readonly signal: AbortSignal;
   /** Hard budget B, in ms. */
   readonly disposeTimeoutMs: number;
-  /** Grace G, in ms (≤ B). */
+  /** Grace G, in ms (≤ B; a larger `graceMs` is rejected with `InvalidOptionError`). */
   readonly graceMs: number;
 
   #phase: Phase = "open";
@@ -120,16 +121,16 @@ export class ResourceOwner implements AsyncDisposable {
    * @param options name, budget, grace and lifetime signal
    */
   constructor(options: ResourceOwnerOptions) {
-    const budget = options.disposeTimeoutMs ?? 5000;
-    if (!(budget >= 0) || !Number.isFinite(budget)) {
-      throw new RangeError(`disposeTimeoutMs must be a finite number >= 0, got ${budget}`);
-    }
-    const grace = options.graceMs ?? Math.min(250, budget);
-    if (!(grace >= 0)) throw new RangeError(`graceMs must be >= 0, got ${grace}`);
+    const budget = numberOption("disposeTimeoutMs", options.disposeTimeoutMs, 5000, { min: 0 });
+    // Grace is part of the budget (G ≤ B): a larger one is a mistake, not something to clamp.
+    const grace = numberOption("graceMs", options.graceMs, Math.min(250, budget), {
+      min: 0,
+      max: budget,
+    });
     this.name = options.name;
     this.strictDispose = options.strictDispose ?? false;
     this.disposeTimeoutMs = budget;
-    this.graceMs = Math.min(grace, budget);
+    this.graceMs = grace;
     this.#lifetime = options.signal;
     this.signal = options.signal
       ? AbortSignal.any([this.#controller.signal, options.signal])

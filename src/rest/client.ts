@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { delay } from "@std/async";
+import { abortable, delay } from "@std/async";
 import { getLogger } from "@logtape/logtape";
 import {
   InvalidSymbolError,
@@ -23,6 +23,7 @@ import {
   normalizeSymbol,
 } from "../market.ts";
 import { ResourceOwner } from "../resource/owner.ts";
+import { numberOption } from "../_options.ts";
 import { type ClientStats, emptyStats, type ProgressEvent } from "../client_stats.ts";
 import type { DisposeReport } from "../resource/dispose_error.ts";
 import type { Lifecycle, LifecycleOptions, LifecycleState } from "../resource/lifecycle.ts";
@@ -170,13 +171,25 @@ export class RestDataClient implements Lifecycle {
         safety: options.weightSafety,
       });
     }
-    this.#concurrency = positive("concurrency", options.concurrency ?? 4);
-    this.#maxAttempts = positive("maxAttempts", options.maxAttempts ?? 4);
-    this.#retryMinMs = options.retryMinTimeoutMs ?? 500;
-    this.#retryMaxMs = Math.max(this.#retryMinMs, options.retryMaxTimeoutMs ?? 10_000);
-    this.#maxRateLimitWaits = Math.max(0, options.maxRateLimitWaits ?? 5);
-    this.#headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
-    this.#idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
+    this.#concurrency = numberOption("concurrency", options.concurrency, 4, INT_AT_LEAST_1);
+    this.#maxAttempts = numberOption("maxAttempts", options.maxAttempts, 4, INT_AT_LEAST_1);
+    this.#retryMinMs = numberOption("retryMinTimeoutMs", options.retryMinTimeoutMs, 500, {
+      min: 0,
+    });
+    this.#retryMaxMs = numberOption(
+      "retryMaxTimeoutMs",
+      options.retryMaxTimeoutMs,
+      Math.max(10_000, this.#retryMinMs),
+      { min: this.#retryMinMs },
+    );
+    this.#maxRateLimitWaits = numberOption("maxRateLimitWaits", options.maxRateLimitWaits, 5, {
+      min: 0,
+      integer: true,
+    });
+    this.#headersTimeoutMs = numberOption("headersTimeoutMs", options.headersTimeoutMs, 10_000, {
+      min: 0,
+    });
+    this.#idleTimeoutMs = numberOption("idleTimeoutMs", options.idleTimeoutMs, 10_000, { min: 0 });
     this.#validateSymbols = options.validateSymbols ?? false;
     this.#now = options.now ?? Date.now;
   }
@@ -249,7 +262,7 @@ export class RestDataClient implements Lifecycle {
       });
     }
     const shared = this.#info;
-    return await this.#owner.run((signal) => raceAbort(shared, signal), {
+    return await this.#owner.run((signal) => abortable(shared, signal), {
       signal: options.signal,
       name: "exchangeInfo",
     });
@@ -463,7 +476,7 @@ export class RestDataClient implements Lifecycle {
   }
 
   async #assertListed(symbol: string, signal: AbortSignal): Promise<void> {
-    const info = await raceAbort(this.exchangeInfo({ signal }), signal);
+    const info = await abortable(this.exchangeInfo({ signal }), signal);
     const names = info.symbols.map((s) => s.symbol);
     if (names.includes(symbol)) return;
     const near = closeSymbolMatches(symbol, names);
@@ -483,22 +496,4 @@ function parseJson(bytes: Uint8Array, url: string): unknown {
   }
 }
 
-function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`Invalid ${name} ${value}: expected an integer >= 1`);
-  }
-  return value;
-}
-
-/** `p`, or the signal's reason as soon as it aborts (p keeps running; its rejection is handled). */
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    p.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
+const INT_AT_LEAST_1 = { min: 1, integer: true } as const;

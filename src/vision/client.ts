@@ -10,13 +10,15 @@ import { HttpSession } from "../http/session.ts";
 import type { KlineColumns, Klines, KlinesMeta } from "../klines.ts";
 import {
   assertIntervalSupported,
+  firstOpenAtOrAfter,
   type Interval,
-  intervalMs,
+  isMonthlyOnly,
   marketCapabilities,
   type MarketType,
   normalizeSymbol,
 } from "../market.ts";
 import { ResourceOwner } from "../resource/owner.ts";
+import { numberOption } from "../_options.ts";
 import { type ClientStats, emptyStats, type ProgressEvent } from "../client_stats.ts";
 import type { Lifecycle, LifecycleOptions, LifecycleState } from "../resource/lifecycle.ts";
 import { sweepStaleTempDirs } from "../resource/temp_dir.ts";
@@ -24,7 +26,6 @@ import type { DisposeReport } from "../resource/dispose_error.ts";
 import {
   type ArchivePeriod,
   daysOf,
-  monthStart,
   planArchives,
   resolveRange,
   type TimeInput,
@@ -184,11 +185,15 @@ export class VisionDataClient implements Lifecycle {
     marketCapabilities(options.marketType);
     this.marketType = options.marketType;
     this.baseUrl = (options.baseUrl ?? DEFAULT_VISION_BASE_URL).replace(/\/+$/, "");
-    this.concurrency = positiveInt("concurrency", options.concurrency ?? 8);
-    positiveInt("maxAttempts", options.maxAttempts ?? 4);
-    if (options.parseWorkers !== undefined && options.parseWorkers !== 0) {
-      positiveInt("parseWorkers", options.parseWorkers);
-    }
+    this.concurrency = numberOption("concurrency", options.concurrency, 8, INT_AT_LEAST_1);
+    numberOption("maxAttempts", options.maxAttempts, 4, INT_AT_LEAST_1);
+    numberOption("parseWorkers", options.parseWorkers, 0, { min: 0, integer: true });
+    numberOption("headersTimeoutMs", options.headersTimeoutMs, 30_000, { min: 0 });
+    numberOption("idleTimeoutMs", options.idleTimeoutMs, 30_000, { min: 0 });
+    const retryMin = numberOption("retryMinTimeoutMs", options.retryMinTimeoutMs, 250, { min: 0 });
+    numberOption("retryMaxTimeoutMs", options.retryMaxTimeoutMs, Math.max(5000, retryMin), {
+      min: retryMin,
+    });
     this.#options = options;
     this.#now = options.now ?? Date.now;
     // Archives held in memory at once (downloaded, not yet parsed): one per parse worker
@@ -284,7 +289,7 @@ export class VisionDataClient implements Lifecycle {
     signal: AbortSignal,
   ): Promise<Klines> {
     const { symbol, interval } = meta;
-    const monthlyOnly = interval === "3d" || interval === "1w" || interval === "1M";
+    const monthlyOnly = isMonthlyOnly(interval);
     const plan = planArchives(range, { preferMonthly: options.preferMonthly ?? true, interval });
     logger.debug("Fetching {symbol} {interval}: {count} archives", {
       symbol,
@@ -307,7 +312,8 @@ export class VisionDataClient implements Lifecycle {
       retryMinTimeoutMs: this.#options.retryMinTimeoutMs ?? 250,
       retryMaxTimeoutMs: this.#options.retryMaxTimeoutMs ?? 5000,
     };
-    const gapRange = { start: alignUp(range.start, interval), end: range.end };
+    // A range starting mid-candle must not report the part before the first open as a gap.
+    const gapRange = { start: firstOpenAtOrAfter(interval, range.start), end: range.end };
     // Parts are copied into place as they arrive, while the workers parse the next ones.
     const assembler = new PartAssembler({ meta, range, gapRange });
     const progress: ProgressEvent = { source: "vision", done: 0, total: plan.length, bytes: 0 };
@@ -422,27 +428,4 @@ export class VisionDataClient implements Lifecycle {
   }
 }
 
-function positiveInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${name} must be a positive integer, got ${value}`);
-  }
-  return value;
-}
-
-const WEEK_MS = 7 * 86_400_000;
-/** 1970-01-05, the first Monday: weekly candles open on Mondays. */
-const FIRST_MONDAY_MS = 4 * 86_400_000;
-
-/**
- * The first candle open at or after `t`, so a range starting mid-candle does not report
- * the part before the first open as a gap. `3d` has no documented grid: left as is.
- */
-function alignUp(t: number, interval: Interval): number {
-  if (interval === "1M") return t === monthStart(t) ? t : monthStart(t, 1);
-  if (interval === "3d") return t;
-  if (interval === "1w") {
-    return Math.ceil((t - FIRST_MONDAY_MS) / WEEK_MS) * WEEK_MS + FIRST_MONDAY_MS;
-  }
-  const ms = intervalMs(interval);
-  return Math.ceil(t / ms) * ms;
-}
+const INT_AT_LEAST_1 = { min: 1, integer: true } as const;

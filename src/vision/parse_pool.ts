@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { numberOption } from "../_options.ts";
 import { allocateColumns, type KlineColumns } from "../klines.ts";
 import { ArchiveError, ClientClosedError } from "../errors.ts";
 import { runParseJob } from "./_parse_job.ts";
@@ -109,12 +110,11 @@ export class ParsePool implements AsyncDisposable {
    * @param options worker count and idle timeout
    */
   constructor(options: ParsePoolOptions = {}) {
-    const workers = options.workers ?? defaultParseWorkers();
-    if (!Number.isInteger(workers) || workers < 0) {
-      throw new RangeError(`workers must be an integer >= 0, got ${workers}`);
-    }
-    const idle = options.idleTimeoutMs ?? 1000;
-    if (!(idle >= 0)) throw new RangeError(`idleTimeoutMs must be >= 0, got ${idle}`);
+    const workers = numberOption("workers", options.workers, defaultParseWorkers(), {
+      min: 0,
+      integer: true,
+    });
+    const idle = numberOption("idleTimeoutMs", options.idleTimeoutMs, 1000, { min: 0 });
     this.size = workers;
     this.#idleTimeoutMs = idle;
   }
