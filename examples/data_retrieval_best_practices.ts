@@ -18,17 +18,18 @@
  *
  * @module
  */
+// The public paths a user writes; in a clone they resolve to this repository's files.
 import {
+  type CacheStats,
   DataSource,
+  DataSourceManager,
   Interval,
   type Klines,
   MarketType,
   SOURCE_CODES,
   VisionDataError,
-} from "../mod.ts";
-// Not re-exported from mod.ts yet: `import { DataSourceManager } from "@vision-data/client"`.
-import { type CacheStats, DataSourceManager } from "../src/manager/mod.ts";
-import { startReplica } from "../testing/mod.ts";
+} from "@vision-data/client";
+import { startReplica } from "@vision-data/client/testing";
 
 /** Where the examples fetch from and how they report. */
 export interface ExampleOptions {

@@ -98,7 +98,7 @@ const FIXED_MS: Record<Exclude<Interval, "1M">, number> = {
  *
  * @example
  * ```ts
- * import { parseInterval } from "@vision-data/client";
+ * import { parseInterval } from "@vision-data/client/market";
  * parseInterval("1mo"); // "1M"
  * ```
  */
@@ -114,7 +114,7 @@ export function parseInterval(value: string): Interval {
  *
  * @example
  * ```ts
- * import { intervalMs } from "@vision-data/client";
+ * import { intervalMs } from "@vision-data/client/market";
  * intervalMs("1h"); // 3600000
  * ```
  */
@@ -130,7 +130,7 @@ export function intervalMs(interval: Interval, openTimeMs?: number): number {
  *
  * @example
  * ```ts
- * import { nextOpenTime } from "@vision-data/client";
+ * import { nextOpenTime } from "@vision-data/client/market";
  * nextOpenTime("1m", 0); // 60000
  * ```
  */
@@ -149,7 +149,7 @@ const WEEK_ANCHOR_MS = 4 * 86_400_000;
  *
  * @example
  * ```ts
- * import { candleFloor } from "@vision-data/client";
+ * import { candleFloor } from "@vision-data/client/market";
  * candleFloor("1h", Date.UTC(2024, 0, 1, 5, 30)) === Date.UTC(2024, 0, 1, 5); // true
  * ```
  */
@@ -169,7 +169,7 @@ export function candleFloor(interval: Interval, t: number): number {
  *
  * @example
  * ```ts
- * import { firstOpenAtOrAfter } from "@vision-data/client";
+ * import { firstOpenAtOrAfter } from "@vision-data/client/market";
  * firstOpenAtOrAfter("1m", 30_000); // 60000
  * ```
  */
@@ -185,7 +185,7 @@ export function firstOpenAtOrAfter(interval: Interval, t: number): number {
  *
  * @example
  * ```ts
- * import { isMonthlyOnly } from "@vision-data/client";
+ * import { isMonthlyOnly } from "@vision-data/client/market";
  * isMonthlyOnly("1w"); // true
  * ```
  */
@@ -198,7 +198,7 @@ export function isMonthlyOnly(interval: Interval): boolean {
  *
  * @example
  * ```ts
- * import { visionIntervalName } from "@vision-data/client";
+ * import { visionIntervalName } from "@vision-data/client/market";
  * visionIntervalName("1M"); // "1mo"
  * ```
  */
@@ -302,7 +302,7 @@ const CAPABILITIES: Record<MarketType, MarketCapabilities> = {
  *
  * @example
  * ```ts
- * import { marketCapabilities } from "@vision-data/client";
+ * import { marketCapabilities } from "@vision-data/client/market";
  * marketCapabilities("um").restMaxLimit; // 1500
  * ```
  */
@@ -325,7 +325,7 @@ export type IntervalSource = "vision-daily" | "vision-monthly" | "vision" | "res
  *
  * @example
  * ```ts
- * import { assertIntervalSupported } from "@vision-data/client";
+ * import { assertIntervalSupported } from "@vision-data/client/market";
  * assertIntervalSupported("spot", "1s", "vision");
  * ```
  */
@@ -353,7 +353,7 @@ export const SYMBOL_PATTERN: RegExp = /^[A-Z0-9]{1,30}(_[A-Z0-9]+)?$/;
  *
  * @example
  * ```ts
- * import { normalizeSymbol } from "@vision-data/client";
+ * import { normalizeSymbol } from "@vision-data/client/market";
  * normalizeSymbol("btcusdt"); // "BTCUSDT"
  * ```
  */

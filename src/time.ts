@@ -28,7 +28,7 @@ const HAS_ZONE = /(Z|[+-]\d\d:?\d\d)$/i;
  *
  * @example
  * ```ts
- * import { toEpochMs } from "@vision-data/client";
+ * import { toEpochMs } from "@vision-data/client/market";
  * toEpochMs("2024-01-01"); // 1704067200000
  * ```
  */
@@ -62,7 +62,7 @@ export interface ResolveRangeOptions {
  *
  * @example
  * ```ts
- * import { resolveRange } from "@vision-data/client";
+ * import { resolveRange } from "@vision-data/client/market";
  * resolveRange({ start: "2024-01-01", end: "2024-01-02" });
  * ```
  */
@@ -91,7 +91,7 @@ export function resolveRange(
  *
  * @example
  * ```ts
- * import { iso } from "@vision-data/client";
+ * import { iso } from "@vision-data/client/market";
  * iso(0); // "1970-01-01T00:00:00.000Z"
  * ```
  */
@@ -104,7 +104,7 @@ export function iso(ms: number): string {
  *
  * @example
  * ```ts
- * import { dayStart } from "@vision-data/client";
+ * import { dayStart } from "@vision-data/client/market";
  * dayStart(90_000_000); // 86400000
  * ```
  */
@@ -117,7 +117,7 @@ export function dayStart(ms: number): number {
  *
  * @example
  * ```ts
- * import { monthStart } from "@vision-data/client";
+ * import { monthStart } from "@vision-data/client/market";
  * monthStart(Date.UTC(2024, 1, 10), 1) === Date.UTC(2024, 2, 1);
  * ```
  */
@@ -131,7 +131,7 @@ export function monthStart(ms: number, add = 0): number {
  *
  * @example
  * ```ts
- * import { utcDay } from "@vision-data/client";
+ * import { utcDay } from "@vision-data/client/market";
  * utcDay(0); // "1970-01-01"
  * ```
  */
@@ -144,7 +144,7 @@ export function utcDay(ms: number): string {
  *
  * @example
  * ```ts
- * import { utcMonth } from "@vision-data/client";
+ * import { utcMonth } from "@vision-data/client/market";
  * utcMonth(0); // "1970-01"
  * ```
  */
@@ -179,7 +179,7 @@ export interface PlanOptions {
  *
  * @example
  * ```ts
- * import { planArchives } from "@vision-data/client";
+ * import { planArchives } from "@vision-data/client/market";
  * planArchives({ start: Date.UTC(2024, 0, 30), end: Date.UTC(2024, 2, 2) }).map((p) => p.label);
  * // ["2024-01-30", "2024-01-31", "2024-02", "2024-03-01"]
  * ```
@@ -207,7 +207,7 @@ export function planArchives(range: TimeRange, options: PlanOptions = {}): Archi
  *
  * @example
  * ```ts
- * import { daysOf } from "@vision-data/client";
+ * import { daysOf } from "@vision-data/client/market";
  * daysOf({ kind: "monthly", label: "2024-02", start: Date.UTC(2024, 1), end: Date.UTC(2024, 2) }).length; // 29
  * ```
  */

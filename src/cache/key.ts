@@ -23,7 +23,7 @@ import { DAY_MS, utcDay } from "../time.ts";
  *
  * @example
  * ```ts
- * import type { CacheKey } from "@vision-data/client";
+ * import type { CacheKey } from "@vision-data/client/cache";
  * const key: CacheKey = { marketType: "spot", symbol: "BTCUSDT", interval: "1m", day: "2024-01-01" };
  * ```
  */
@@ -64,7 +64,7 @@ export function dayStartOf(day: string): number {
  *
  * @example
  * ```ts
- * import { normalizeCacheKey } from "@vision-data/client";
+ * import { normalizeCacheKey } from "@vision-data/client/cache";
  * normalizeCacheKey({ marketType: "um", symbol: "btcusdt", interval: "1h", day: "2024-01-01" }).symbol;
  * // "BTCUSDT"
  * ```

@@ -211,7 +211,8 @@ const MARKETS: readonly MarketType[] = ["spot", "um", "cm"];
  *
  * @example
  * ```ts
- * import { allocateColumns, KlineCache } from "@vision-data/client";
+ * import { allocateColumns } from "@vision-data/client/market";
+ * import { KlineCache } from "@vision-data/client/cache";
  * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
  * const key = { marketType: "spot", symbol: "BTCUSDT", interval: "1d", day: "2024-01-01" } as const;
  * const columns = allocateColumns(1);
@@ -245,7 +246,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * new KlineCache({ dir: "/c" }).pathFor({ marketType: "um", symbol: "BTCUSDT", interval: "1m", day: "2024-01-01" });
    * // "/c/futures/um/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01-01.arrow"
    * ```
@@ -261,7 +262,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * await cache.read({ marketType: "spot", symbol: "BTCUSDT", interval: "1m", day: "2024-01-01" }); // null
    * ```
@@ -278,7 +279,8 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { allocateColumns, KlineCache } from "@vision-data/client";
+   * import { allocateColumns } from "@vision-data/client/market";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * const columns = allocateColumns(1);
    * columns.openTime[0] = Date.UTC(2024, 0, 1);
@@ -306,7 +308,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * await cache.remove({ marketType: "spot", symbol: "BTCUSDT", interval: "1m", day: "2024-01-01" }); // false
    * ```
@@ -322,7 +324,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * const r = await cache.readDays({
    *   marketType: "spot", symbol: "BTCUSDT", interval: "1m", startDay: "2024-01-01", endDay: "2024-01-31",
@@ -362,7 +364,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * const r = await cache.readRange(
    *   { marketType: "spot", symbol: "BTCUSDT", interval: "1m" },
@@ -420,7 +422,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * (await cache.list({ symbol: "BTCUSDT" })).length; // 0
    * ```
@@ -445,7 +447,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * (await cache.info()).files; // 0
    * ```
@@ -488,7 +490,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * (await cache.verify({ remove: true })).corrupt.length; // 0
    * ```
@@ -524,7 +526,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * (await cache.clear({ marketType: "spot" })).files; // 0
    * ```

@@ -26,7 +26,7 @@ export interface CsvOptions {
  *
  * @example
  * ```ts
- * import { formatNumber } from "@vision-data/client";
+ * import { formatNumber } from "@vision-data/client/export";
  * formatNumber(1.2e-7); // "0.00000012"
  * ```
  */
@@ -49,8 +49,8 @@ export function formatNumber(x: number): string {
  *
  * @example
  * ```ts
- * import { allocateColumns } from "@vision-data/client";
- * import { csvChunks } from "@vision-data/client";
+ * import { allocateColumns } from "@vision-data/client/market";
+ * import { csvChunks } from "@vision-data/client/export";
  * [...csvChunks(allocateColumns(0))]; // ["open_time,open,...\n"]
  * ```
  */
@@ -80,7 +80,7 @@ export function* csvChunks(
  * @returns the bytes written
  * @example
  * ```ts ignore
- * import { writeCsv } from "@vision-data/client";
+ * import { writeCsv } from "@vision-data/client/export";
  * await writeCsv(klines, "btc.csv");
  * ```
  */

@@ -23,7 +23,7 @@ const NAME_PATTERN = /^vision-data-(\d+)-/;
  *
  * @example
  * ```ts
- * import { createTempDir, removeTempDirSync } from "@vision-data/client";
+ * import { createTempDir, removeTempDirSync } from "@vision-data/client/resource";
  * const dir = createTempDir();
  * removeTempDirSync(dir);
  * ```
@@ -38,7 +38,7 @@ export function createTempDir(): string {
  *
  * @example
  * ```ts
- * import { createTempDir, removeTempDirSync } from "@vision-data/client";
+ * import { createTempDir, removeTempDirSync } from "@vision-data/client/resource";
  * const dir = createTempDir();
  * console.log(removeTempDirSync(dir), removeTempDirSync(dir)); // true false
  * ```
@@ -59,7 +59,7 @@ export function removeTempDirSync(path: string): boolean {
  *
  * @example
  * ```ts
- * import { isProcessAlive } from "@vision-data/client";
+ * import { isProcessAlive } from "@vision-data/client/resource";
  * console.log(isProcessAlive(Deno.pid)); // true on Linux
  * ```
  */
@@ -115,7 +115,7 @@ export interface SweepResult {
  *
  * @example
  * ```ts
- * import { sweepStaleTempDirs } from "@vision-data/client";
+ * import { sweepStaleTempDirs } from "@vision-data/client/resource";
  * const { removed } = sweepStaleTempDirs();
  * console.log(`removed ${removed.length} stale temp dirs`);
  * ```
@@ -177,7 +177,7 @@ export interface TempDirOptions {
  *
  * @example
  * ```ts
- * import { TempDir } from "@vision-data/client";
+ * import { TempDir } from "@vision-data/client/resource";
  * {
  *   using tmp = new TempDir();
  *   Deno.writeTextFileSync(`${tmp.path}/part.csv`, "1,2,3\n");

@@ -16,7 +16,7 @@ import type { WarmUpRequest, WorkerError, WorkerReply, WorkerRequest } from "./_
  *
  * @example
  * ```ts
- * import { defaultParseWorkers } from "@vision-data/client";
+ * import { defaultParseWorkers } from "@vision-data/client/vision";
  * defaultParseWorkers() >= 1; // true
  * ```
  */
@@ -87,7 +87,7 @@ const WARM_UP_ROWS = 2000;
  *
  * @example
  * ```ts ignore
- * import { ParsePool } from "./parse_pool.ts";
+ * import { ParsePool } from "@vision-data/client/vision";
  * await using pool = new ParsePool({ workers: 2 });
  * const columns = await pool.parseZipFile("/tmp/BTCUSDT-1m-2024-01.zip");
  * columns.close.length; // 44640
@@ -137,7 +137,7 @@ export class ParsePool implements AsyncDisposable {
    *
    * @example
    * ```ts ignore
-   * import { ParsePool } from "./parse_pool.ts";
+   * import { ParsePool } from "@vision-data/client/vision";
    * await using pool = new ParsePool();
    * pool.warmUp();
    * ```
@@ -162,7 +162,7 @@ export class ParsePool implements AsyncDisposable {
    *
    * @example
    * ```ts ignore
-   * import { ParsePool } from "./parse_pool.ts";
+   * import { ParsePool } from "@vision-data/client/vision";
    * await using pool = new ParsePool();
    * const c = await pool.parseZipFile("BTCUSDT-1m-2024-01-01.zip");
    * ```
@@ -181,7 +181,7 @@ export class ParsePool implements AsyncDisposable {
    *
    * @example
    * ```ts ignore
-   * import { ParsePool } from "./parse_pool.ts";
+   * import { ParsePool } from "@vision-data/client/vision";
    * await using pool = new ParsePool();
    * const zip = await Deno.readFile("BTCUSDT-1m-2024-01-01.zip");
    * const c = await pool.parseZipBytes(zip, { file: "BTCUSDT-1m-2024-01-01.zip", transfer: true });
@@ -302,7 +302,7 @@ export class ParsePool implements AsyncDisposable {
    *
    * @example
    * ```ts ignore
-   * import { ParsePool } from "./parse_pool.ts";
+   * import { ParsePool } from "@vision-data/client/vision";
    * const pool = new ParsePool();
    * await pool[Symbol.asyncDispose]();
    * ```

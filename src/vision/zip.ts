@@ -262,7 +262,7 @@ export function extractSingleCsvSync(zip: Uint8Array, options: ExtractOptions = 
  *
  * @example
  * ```ts
- * import { extractSingleCsv } from "./zip.ts";
+ * import { extractSingleCsv } from "@vision-data/client/vision";
  * import { createZip } from "@vision-data/client/testing";
  * const zip = createZip("a.csv", new TextEncoder().encode("x\n"));
  * const csv = await extractSingleCsv(zip, { file: "a.zip" });
