@@ -16,6 +16,7 @@ import { allocateColumns, type KlineColumns } from "../src/columns.ts";
 import { AsciiWriter } from "./_ascii.ts";
 import { formatDecimal } from "./_csv_format.ts";
 import { ceilOpen, type Dataset, floorOpen, type SymbolSpec } from "./_dataset.ts";
+import { type ExtraRestEndpoint, klinesInTimeZone } from "./_rest_extra.ts";
 
 /** A response before it is sent. */
 export interface RouteResult {
@@ -149,10 +150,11 @@ export function restRoute(
 /** Request weight of an endpoint call. */
 export function restWeight(
   market: MarketType,
-  endpoint: "klines" | "exchangeInfo",
+  endpoint: "klines" | "exchangeInfo" | ExtraRestEndpoint,
   params: URLSearchParams,
 ): number {
   if (endpoint === "exchangeInfo") return market === "spot" ? 20 : 1;
+  if (endpoint === "ping" || endpoint === "time") return 1;
   const raw = params.get("limit");
   const n = raw !== null && /^\d+$/.test(raw) ? Number(raw) : 500;
   return marketCapabilities(market).restWeight(n);
@@ -212,9 +214,8 @@ export function handleKlines(
   if (limitRaw instanceof Error) return badParam("limit");
   const limit = limitRaw ?? 500;
   if (limit < 1 || limit > caps.restMaxLimit) return badParam("limit");
-  const tz = params.get("timeZone");
-  if (market === "spot" && tz !== null && !/^(\+|-)?0{1,2}(:00)?$/.test(tz) && tz !== "UTC") {
-    return badParam("timeZone");
+  if (market === "spot" && params.has("timeZone")) {
+    return klinesInTimeZone(params, headers, ctx, (p, c) => handleKlines(market, p, headers, c));
   }
   if (startTime !== undefined && endTime !== undefined && startTime > endTime) {
     if (market !== "spot") return apiError(400, -1023, "Start time is greater than end time.");

@@ -35,6 +35,7 @@ import type {
 import { type AppliedFaults, type FaultRule, FaultSet } from "./_faults.ts";
 import { type BodyTracker, trackedBody } from "./_bodies.ts";
 import { listingXml, listObjects } from "./_listing.ts";
+import { type ExtraRestEndpoint, extraRestRoute, handleExtraRest } from "./_rest_extra.ts";
 import {
   apiError,
   handleExchangeInfo,
@@ -439,7 +440,7 @@ class ReplicaImpl implements Replica {
 
   #classify(entry: RequestLogEntry, url: URL): void {
     const path = url.pathname;
-    const rest = restRoute(path);
+    const rest = restRoute(path) ?? extraRestRoute(path);
     if (rest) {
       entry.route = rest.endpoint;
       entry.market = rest.market;
@@ -511,9 +512,7 @@ class ReplicaImpl implements Replica {
         body: encoder.encode("Method Not Allowed"),
       };
     }
-    if (entry.route === "klines" || entry.route === "exchangeInfo") {
-      return this.#rest(req, url, entry);
-    }
+    if (entry.market !== undefined) return this.#rest(req, url, entry);
     if (entry.route === "listing") return this.#listing(url);
     if (path.startsWith("/data/")) return this.#archive(req, path.slice(1), entry, applied);
     return {
@@ -525,16 +524,18 @@ class ReplicaImpl implements Replica {
 
   #rest(req: Request, url: URL, entry: RequestLogEntry): RouteResult {
     const market = entry.market!;
-    const endpoint = entry.route as "klines" | "exchangeInfo";
+    const endpoint = entry.route as "klines" | "exchangeInfo" | ExtraRestEndpoint;
     const weight = restWeight(market, endpoint, url.searchParams);
     entry.weight = weight;
     const taken = this.#limiter.take(market, weight);
     entry.usedWeight = taken.used;
     if (taken.refuse) return taken.refuse;
     const ctx = { dataset: this.#dataset, now: this.now() };
-    const result = endpoint === "klines"
+    const result = endpoint === "klines" || endpoint === "uiKlines"
       ? handleKlines(market, url.searchParams, req.headers, ctx)
-      : handleExchangeInfo(market, url.searchParams, ctx, this.#limiter.limits[market]);
+      : endpoint === "exchangeInfo"
+      ? handleExchangeInfo(market, url.searchParams, ctx, this.#limiter.limits[market])
+      : handleExtraRest(endpoint, ctx);
     Object.assign(result.headers, weightHeaders(taken.used));
     return result;
   }

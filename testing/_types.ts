@@ -77,7 +77,16 @@ export interface RequestLogEntry {
   /** Query string without `?`. */
   query: string;
   /** What was asked for (set on arrival, before any fault delay). */
-  route: "archive" | "checksum" | "listing" | "klines" | "exchangeInfo" | "other";
+  route:
+    | "archive"
+    | "checksum"
+    | "listing"
+    | "klines"
+    | "exchangeInfo"
+    | "ping"
+    | "time"
+    | "uiKlines"
+    | "other";
   /** REST market, for REST routes (set on arrival, like `route`). */
   market?: MarketType;
   /** Status sent (0 while headers are pending, or when none were ever sent). */
