@@ -12,7 +12,7 @@ import {
 } from "../errors.ts";
 import { UsageError } from "./_args.ts";
 import type { CliIo } from "./_io.ts";
-import { EXIT_INTERRUPTED } from "./_interrupt.ts";
+import { EXIT_INTERRUPTED, EXIT_TERMINATED } from "./_interrupt.ts";
 
 /** The CLI's exit codes. */
 export const ExitCode = {
@@ -26,6 +26,8 @@ export const ExitCode = {
   PARTIAL: 3,
   /** Cancelled by Ctrl-C. */
   INTERRUPTED: EXIT_INTERRUPTED,
+  /** Stopped by SIGTERM (cleaned up like Ctrl-C). */
+  TERMINATED: EXIT_TERMINATED,
 } as const;
 
 /** What a command gets to run with. */
