@@ -81,4 +81,6 @@ Deno.test("clients and manager: same stats shape, same progress event shape, sam
   assertEquals(v.cache, { hits: 0, misses: 0, errors: 0, writes: 0 });
 
   for (const subject of [vision, rest, manager]) await assertLifecycle(subject);
+  // Counters outlive dispose.
+  assertEquals([vision.stats, rest.stats, manager.stats], [v, r, m]);
 });

@@ -228,7 +228,7 @@ export class VisionDataClient implements Lifecycle {
   get stats(): ClientStats {
     return {
       ...this.#stats,
-      requests: this.#session?.requests ?? 0,
+      requests: this.#stats.requests + (this.#session?.requests ?? 0),
       cache: { ...this.#stats.cache },
     };
   }
@@ -396,6 +396,8 @@ export class VisionDataClient implements Lifecycle {
 
   async #closeSession(): Promise<void> {
     const session = this.#session;
+    // Keep its count: stats outlive the session.
+    this.#stats.requests += session?.requests ?? 0;
     this.#session = undefined;
     await session?.close();
   }
