@@ -7,6 +7,9 @@ import { VisionDataClient } from "../src/vision/client.ts";
 import { RestDataClient } from "../src/rest/client.ts";
 import { DataSourceManager } from "../src/manager/mod.ts";
 import { DeadlineCleanupManager } from "../src/resource/mod.ts";
+import { KlineCache } from "../src/cache/mod.ts";
+import { csvChunks } from "../src/export/mod.ts";
+import { allocateColumns } from "../src/columns.ts";
 
 const cases: [string, () => unknown, string, unknown, string][] = [
   [
@@ -64,6 +67,20 @@ const cases: [string, () => unknown, string, unknown, string][] = [
     "graceMs",
     200,
     "a finite number >= 0 and <= 100",
+  ],
+  [
+    "cache concurrency 0",
+    () => new KlineCache({ dir: "/nonexistent", concurrency: 0 }),
+    "concurrency",
+    0,
+    "an integer >= 1",
+  ],
+  [
+    "CSV chunkRows 0",
+    () => csvChunks(allocateColumns(1), { chunkRows: 0 }).next(),
+    "chunkRows",
+    0,
+    "an integer >= 1",
   ],
   [
     "cleanup manager infinite timeout",

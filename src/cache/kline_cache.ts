@@ -17,6 +17,7 @@ import {
 import { DAY_MS, type TimeRange, utcDay } from "../time.ts";
 import { lowerBound } from "../_float64.ts";
 import { writeAll, writeFileAtomic } from "../_atomic_file.ts";
+import { numberOption } from "../_options.ts";
 import { mapPool, readAt, readDirSafe, removeIfExists } from "./_fs.ts";
 import {
   CorruptFileError,
@@ -236,7 +237,10 @@ export class KlineCache {
   constructor(options: KlineCacheOptions = {}) {
     this.dir = options.dir ?? defaultCacheDir();
     this.#fsync = options.fsync ?? false;
-    this.#concurrency = Math.max(1, options.concurrency ?? 8);
+    this.#concurrency = numberOption("concurrency", options.concurrency, 8, {
+      min: 1,
+      integer: true,
+    });
     this.#staleTempMs = options.staleTempMs ?? 600_000;
   }
 

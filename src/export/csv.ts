@@ -8,6 +8,7 @@
 import type { KlineColumns } from "../klines.ts";
 import { writeAll, writeFileAtomic } from "../_atomic_file.ts";
 import { EXPORT_COLUMNS } from "../columns.ts";
+import { numberOption } from "../_options.ts";
 
 /** The CSV header line (without the newline). */
 export const CSV_HEADER: string = EXPORT_COLUMNS.map((c) => c.name).join(",");
@@ -58,7 +59,7 @@ export function* csvChunks(
   columns: KlineColumns,
   options: Pick<CsvOptions, "chunkRows"> = {},
 ): Generator<string> {
-  const chunkRows = Math.max(1, options.chunkRows ?? 8192);
+  const chunkRows = numberOption("chunkRows", options.chunkRows, 8192, { min: 1, integer: true });
   const cols = EXPORT_COLUMNS.map((c) => columns[c.field]);
   const n = columns.openTime.length;
   yield CSV_HEADER + "\n";
