@@ -18,7 +18,7 @@
 import { startReplicaProcess } from "./_replica_process.ts";
 import { KlineCache } from "../src/cache/mod.ts";
 import { DataSource, type Klines } from "../src/klines.ts";
-import { DataSourceManager } from "../src/manager.ts";
+import { DataSourceManager } from "../src/manager/mod.ts";
 import { utcDay } from "../src/time.ts";
 import { VisionDataClient } from "../src/vision/client.ts";
 

@@ -22,7 +22,7 @@ import { Uint8ArrayReader, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
 import { parseKlineCsv } from "../src/vision/csv_parser.ts";
 import { ParsePool } from "../src/vision/parse_pool.ts";
 import { extractSingleCsvSync, listZipEntries } from "../src/vision/zip.ts";
-import { createZip } from "../src/vision/_zip_writer.ts";
+import { createZip } from "../testing/_zip_writer.ts";
 
 /** Options for {@linkcode runPipelineBench}. */
 export interface PipelineBenchOptions {

@@ -18,17 +18,18 @@
  *
  * @module
  */
+// The public paths a user writes; in a clone they resolve to this repository's files.
 import {
+  type CacheStats,
   DataSource,
+  DataSourceManager,
   Interval,
   type Klines,
   MarketType,
   SOURCE_CODES,
   VisionDataError,
-} from "../mod.ts";
-// Not re-exported from mod.ts yet: `import { DataSourceManager } from "@vision-data/client"`.
-import { type CacheStats, DataSourceManager } from "../src/manager.ts";
-import { startReplica } from "../testing/mod.ts";
+} from "@vision-data/client";
+import { startReplica } from "@vision-data/client/testing";
 
 /** Where the examples fetch from and how they report. */
 export interface ExampleOptions {
@@ -196,6 +197,63 @@ async function cacheDirFor(dir?: string): Promise<AsyncDisposable & { path: stri
   };
 }
 
+/** One example the script runs: a name for the log, and the function. */
+export type Example = readonly [
+  name: string,
+  run: (options: ExampleOptions) => Promise<ExampleResult>,
+];
+
+/** The examples the script runs, in order. */
+export const EXAMPLES: readonly Example[] = [
+  ["recent data", exampleFetchRecentData],
+  ["historical data", exampleFetchHistoricalData],
+];
+
+/** How one example of {@linkcode runExamples} ended. */
+export interface ExampleOutcome {
+  /** The example's name. */
+  name: string;
+  /** Its result, when it succeeded. */
+  result?: ExampleResult;
+  /** Its error, when it failed. */
+  error?: unknown;
+}
+
+/**
+ * Runs the examples one after the other. A failed example is logged and the next one runs,
+ * as the seed's script does (each example's own `await using` has released its manager
+ * either way; disposal never raises, so the error logged is the example's own).
+ *
+ * @example
+ * ```ts ignore
+ * import { runExamples } from "./data_retrieval_best_practices.ts";
+ * const outcomes = await runExamples({});
+ * console.log(outcomes.filter((o) => o.error).length, "failed");
+ * ```
+ */
+export async function runExamples(
+  options: ExampleOptions,
+  examples: readonly Example[] = EXAMPLES,
+): Promise<ExampleOutcome[]> {
+  const log = options.log ?? console.log;
+  const outcomes: ExampleOutcome[] = [];
+  for (const [i, [name, run]] of examples.entries()) {
+    if (i > 0) log("");
+    try {
+      outcomes.push({ name, result: await run(options) });
+    } catch (error) {
+      const what = error instanceof VisionDataError
+        ? `${error.name}: ${error.message}`
+        : error instanceof Error
+        ? (error.stack ?? `${error.name}: ${error.message}`)
+        : String(error);
+      log(`error: the ${name} example failed (${what}); going on with the next`);
+      outcomes.push({ name, error });
+    }
+  }
+  return outcomes;
+}
+
 if (import.meta.main) {
   const options: ExampleOptions = {};
   // The replica is a local stand-in for Binance: same URLs, same formats, a fixed clock.
@@ -205,7 +263,6 @@ if (import.meta.main) {
     options.restUrl = replica.restUrl;
     options.now = () => replica.now();
   }
-  await exampleFetchRecentData(options);
-  console.log();
-  await exampleFetchHistoricalData(options);
+  const outcomes = await runExamples(options);
+  if (outcomes.some((o) => o.error !== undefined)) Deno.exitCode = 1;
 }

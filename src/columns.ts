@@ -34,7 +34,7 @@ export type KlineColumns = Record<KlineColumn, Float64Array>;
  *
  * @example
  * ```ts
- * import { allocateColumns } from "@vision-data/client";
+ * import { allocateColumns } from "@vision-data/client/market";
  * allocateColumns(10).open.length; // 10
  * ```
  */
@@ -51,7 +51,7 @@ export function allocateColumns(n: number, buffer?: ArrayBuffer): KlineColumns {
  *
  * @example
  * ```ts
- * import type { ExportKind } from "@vision-data/client";
+ * import type { ExportKind } from "@vision-data/client/market";
  * const kind: ExportKind = "time";
  * ```
  */
@@ -62,7 +62,7 @@ export type ExportKind = "time" | "int" | "float";
  *
  * @example
  * ```ts
- * import type { ExportColumn } from "@vision-data/client";
+ * import type { ExportColumn } from "@vision-data/client/market";
  * const col: ExportColumn = { name: "count", field: "trades", kind: "int" };
  * ```
  */
@@ -81,7 +81,7 @@ export interface ExportColumn {
  *
  * @example
  * ```ts
- * import { EXPORT_COLUMNS } from "@vision-data/client";
+ * import { EXPORT_COLUMNS } from "@vision-data/client/market";
  * EXPORT_COLUMNS.map((c) => c.name).join(","); // "open_time,open,…,taker_buy_quote_volume"
  * ```
  */

@@ -352,7 +352,7 @@ function isStrictlyIncreasing(a: Float64Array): boolean {
  *
  * @example
  * ```ts
- * import { findGaps } from "@vision-data/client";
+ * import { findGaps } from "@vision-data/client/market";
  * findGaps(new Float64Array([0, 120_000]), "1m", { start: 0, end: 180_000 });
  * // [{ start: 60000, end: 120000 }]
  * ```
@@ -381,7 +381,7 @@ export function findGaps(
  *
  * @example
  * ```ts
- * import { mergeRanges } from "@vision-data/client";
+ * import { mergeRanges } from "@vision-data/client/market";
  * mergeRanges([{ start: 0, end: 2 }, { start: 2, end: 3 }]); // [{ start: 0, end: 3 }]
  * ```
  */

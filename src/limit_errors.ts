@@ -173,34 +173,6 @@ export class InvalidTimeError extends InvalidRangeError {
 }
 
 /**
- * An option with a value outside what it allows (e.g. `maxPageBytes: -1`); never
- * silently clamped.
- *
- * @example
- * ```ts
- * import { InvalidOptionError } from "@vision-data/client";
- * const e = new InvalidOptionError("maxPageBytes", -1, "an integer from 1024 to 1073741824");
- * ```
- */
-export class InvalidOptionError extends VisionDataError {
-  /** The option. */
-  readonly option: string;
-  /**
-   * Creates an InvalidOptionError.
-   *
-   * @param option the option's name
-   * @param value the rejected value
-   * @param allowed what is allowed
-   */
-  constructor(option: string, value: unknown, allowed: string) {
-    super(
-      `Invalid option ${option}: ${JSON.stringify(value) ?? String(value)}; allowed: ${allowed}`,
-    );
-    this.option = option;
-  }
-}
-
-/**
  * The temp dir archives spill into is missing, not writable, or full.
  *
  * @example
@@ -227,3 +199,5 @@ export class TempDirError extends VisionDataError {
     this.dir = dir;
   }
 }
+
+export { InvalidOptionError } from "./option_error.ts";

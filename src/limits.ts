@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { InvalidOptionError } from "./limit_errors.ts";
 import type { MarketType } from "./market.ts";
 
 const KiB = 1024;
@@ -78,27 +77,3 @@ export const MARKET_FIRST_DATA: Readonly<Record<MarketType, number>> = {
   um: Date.UTC(2019, 8, 8),
   cm: Date.UTC(2020, 7, 10),
 };
-
-/**
- * Validates an integer option: `undefined` gives `fallback`; anything outside
- * `[min, max]` or not an integer is an {@linkcode InvalidOptionError} naming the option.
- *
- * @example
- * ```ts
- * import { intOption, LIMITS } from "./limits.ts";
- * intOption("maxPageBytes", undefined, LIMITS.maxPageBytes, 1024, 2 ** 40); // 4194304
- * ```
- */
-export function intOption(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  min: number,
-  max: number = Number.MAX_SAFE_INTEGER,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(name, value, `an integer from ${min} to ${max}`);
-  }
-  return value;
-}

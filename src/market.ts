@@ -98,7 +98,7 @@ const FIXED_MS: Record<Exclude<Interval, "1M">, number> = {
  *
  * @example
  * ```ts
- * import { parseInterval } from "@vision-data/client";
+ * import { parseInterval } from "@vision-data/client/market";
  * parseInterval("1mo"); // "1M"
  * ```
  */
@@ -114,7 +114,7 @@ export function parseInterval(value: string): Interval {
  *
  * @example
  * ```ts
- * import { intervalMs } from "@vision-data/client";
+ * import { intervalMs } from "@vision-data/client/market";
  * intervalMs("1h"); // 3600000
  * ```
  */
@@ -130,7 +130,7 @@ export function intervalMs(interval: Interval, openTimeMs?: number): number {
  *
  * @example
  * ```ts
- * import { nextOpenTime } from "@vision-data/client";
+ * import { nextOpenTime } from "@vision-data/client/market";
  * nextOpenTime("1m", 0); // 60000
  * ```
  */
@@ -138,28 +138,59 @@ export function nextOpenTime(interval: Interval, openTimeMs: number): number {
   return openTimeMs + intervalMs(interval, openTimeMs);
 }
 
+/** Monday 1970-01-05 00:00 UTC: Binance's weekly candles open on Mondays. */
+const WEEK_ANCHOR_MS = 4 * 86_400_000;
+
 /**
- * The first candle open time at or after `t`. Candles sit on a UTC grid: multiples of the
- * interval from the epoch, weeks from Monday, months from the 1st. `3d` has no documented
- * grid, so `t` is returned unchanged.
+ * Open time of the candle containing `t` — the one definition of the candle grid. Intervals
+ * that divide a day are multiples of the interval from the epoch (so aligned to UTC
+ * midnight), `1w` opens on Mondays, `1M` on the 1st. `3d` has no documented grid, so `t` is
+ * returned unchanged (a misaligned `3d` start may report a short leading gap).
  *
  * @example
  * ```ts
- * import { firstOpenAtOrAfter } from "@vision-data/client";
+ * import { candleFloor } from "@vision-data/client/market";
+ * candleFloor("1h", Date.UTC(2024, 0, 1, 5, 30)) === Date.UTC(2024, 0, 1, 5); // true
+ * ```
+ */
+export function candleFloor(interval: Interval, t: number): number {
+  if (interval === "3d") return t;
+  if (interval === "1M") {
+    const d = new Date(t);
+    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  }
+  const step = FIXED_MS[interval];
+  const anchor = interval === "1w" ? WEEK_ANCHOR_MS : 0;
+  return t - ((((t - anchor) % step) + step) % step);
+}
+
+/**
+ * The first candle open time at or after `t`, on the grid of {@linkcode candleFloor}.
+ *
+ * @example
+ * ```ts
+ * import { firstOpenAtOrAfter } from "@vision-data/client/market";
  * firstOpenAtOrAfter("1m", 30_000); // 60000
  * ```
  */
 export function firstOpenAtOrAfter(interval: Interval, t: number): number {
-  if (interval === "3d") return t;
-  if (interval === "1M") {
-    const d = new Date(t);
-    const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-    return start === t ? t : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-  }
-  const step = FIXED_MS[interval];
-  // 1970-01-05 was the first Monday: Binance's weekly candles open on Mondays.
-  const offset = interval === "1w" ? 4 * 86_400_000 : 0;
-  return Math.ceil((t - offset) / step) * step + offset;
+  const f = candleFloor(interval, t);
+  return f === t ? t : f + intervalMs(interval, f);
+}
+
+/**
+ * Whether Binance publishes `interval` only as monthly Vision archives (`3d`, `1w`, `1M`) —
+ * the one definition of that rule. Their candles straddle days, so they are also never
+ * cached per day.
+ *
+ * @example
+ * ```ts
+ * import { isMonthlyOnly } from "@vision-data/client/market";
+ * isMonthlyOnly("1w"); // true
+ * ```
+ */
+export function isMonthlyOnly(interval: Interval): boolean {
+  return (MONTHLY_ONLY as readonly string[]).includes(interval);
 }
 
 /**
@@ -167,7 +198,7 @@ export function firstOpenAtOrAfter(interval: Interval, t: number): number {
  *
  * @example
  * ```ts
- * import { visionIntervalName } from "@vision-data/client";
+ * import { visionIntervalName } from "@vision-data/client/market";
  * visionIntervalName("1M"); // "1mo"
  * ```
  */
@@ -271,7 +302,7 @@ const CAPABILITIES: Record<MarketType, MarketCapabilities> = {
  *
  * @example
  * ```ts
- * import { marketCapabilities } from "@vision-data/client";
+ * import { marketCapabilities } from "@vision-data/client/market";
  * marketCapabilities("um").restMaxLimit; // 1500
  * ```
  */
@@ -294,7 +325,7 @@ export type IntervalSource = "vision-daily" | "vision-monthly" | "vision" | "res
  *
  * @example
  * ```ts
- * import { assertIntervalSupported } from "@vision-data/client";
+ * import { assertIntervalSupported } from "@vision-data/client/market";
  * assertIntervalSupported("spot", "1s", "vision");
  * ```
  */
@@ -329,7 +360,7 @@ const SYMBOL_INPUT_PATTERN = /^[A-Za-z0-9]{1,30}(_[A-Za-z0-9]+)?$/;
  *
  * @example
  * ```ts
- * import { normalizeSymbol } from "@vision-data/client";
+ * import { normalizeSymbol } from "@vision-data/client/market";
  * normalizeSymbol("btcusdt"); // "BTCUSDT"
  * normalizeSymbol("btcusd_perp", "cm"); // "BTCUSD_PERP"
  * ```

@@ -6,7 +6,7 @@
 import { InvalidRangeError } from "./errors.ts";
 import { InvalidTimeError } from "./limit_errors.ts";
 import { MARKET_FIRST_DATA } from "./limits.ts";
-import type { Interval, MarketType } from "./market.ts";
+import { type Interval, isMonthlyOnly, type MarketType } from "./market.ts";
 
 /**
  * A point in time: a `Date`, epoch milliseconds, or a string — ISO-8601 (UTC if no zone),
@@ -61,7 +61,7 @@ export interface ToEpochMsOptions {
  *
  * @example
  * ```ts
- * import { toEpochMs } from "@vision-data/client";
+ * import { toEpochMs } from "@vision-data/client/market";
  * toEpochMs("2024-01-01"); // 1704067200000
  * toEpochMs("-1d", "start", { now: 1704067200000 }); // 1703980800000
  * ```
@@ -163,7 +163,7 @@ const MAX_DAYS = 36_600;
  *
  * @example
  * ```ts
- * import { resolveRange } from "@vision-data/client";
+ * import { resolveRange } from "@vision-data/client/market";
  * resolveRange({ start: "2024-01-01", end: "2024-01-02" });
  * resolveRange({ days: 7 }, { market: "spot" }); // the last 7 days
  * ```
@@ -221,7 +221,7 @@ export function resolveRange(range: RangeInput, options: ResolveRangeOptions = {
  *
  * @example
  * ```ts
- * import { iso } from "@vision-data/client";
+ * import { iso } from "@vision-data/client/market";
  * iso(0); // "1970-01-01T00:00:00.000Z"
  * ```
  */
@@ -234,7 +234,7 @@ export function iso(ms: number): string {
  *
  * @example
  * ```ts
- * import { dayStart } from "@vision-data/client";
+ * import { dayStart } from "@vision-data/client/market";
  * dayStart(90_000_000); // 86400000
  * ```
  */
@@ -247,7 +247,7 @@ export function dayStart(ms: number): number {
  *
  * @example
  * ```ts
- * import { monthStart } from "@vision-data/client";
+ * import { monthStart } from "@vision-data/client/market";
  * monthStart(Date.UTC(2024, 1, 10), 1) === Date.UTC(2024, 2, 1);
  * ```
  */
@@ -261,7 +261,7 @@ export function monthStart(ms: number, add = 0): number {
  *
  * @example
  * ```ts
- * import { utcDay } from "@vision-data/client";
+ * import { utcDay } from "@vision-data/client/market";
  * utcDay(0); // "1970-01-01"
  * ```
  */
@@ -274,7 +274,7 @@ export function utcDay(ms: number): string {
  *
  * @example
  * ```ts
- * import { utcMonth } from "@vision-data/client";
+ * import { utcMonth } from "@vision-data/client/market";
  * utcMonth(0); // "1970-01"
  * ```
  */
@@ -309,7 +309,7 @@ export interface PlanOptions {
  *
  * @example
  * ```ts
- * import { planArchives } from "@vision-data/client";
+ * import { planArchives } from "@vision-data/client/market";
  * planArchives({ start: Date.UTC(2024, 0, 30), end: Date.UTC(2024, 2, 2) }).map((p) => p.label);
  * // ["2024-01-30", "2024-01-31", "2024-02", "2024-03-01"]
  * ```
@@ -317,7 +317,7 @@ export interface PlanOptions {
 export function planArchives(range: TimeRange, options: PlanOptions = {}): ArchivePeriod[] {
   const { preferMonthly = true, interval } = options;
   const out: ArchivePeriod[] = [];
-  const monthlyOnly = interval === "3d" || interval === "1w" || interval === "1M";
+  const monthlyOnly = interval !== undefined && isMonthlyOnly(interval);
   let t = monthlyOnly ? monthStart(range.start) : dayStart(range.start);
   while (t < range.end) {
     const mEnd = monthStart(t, 1);
@@ -337,7 +337,7 @@ export function planArchives(range: TimeRange, options: PlanOptions = {}): Archi
  *
  * @example
  * ```ts
- * import { daysOf } from "@vision-data/client";
+ * import { daysOf } from "@vision-data/client/market";
  * daysOf({ kind: "monthly", label: "2024-02", start: Date.UTC(2024, 1), end: Date.UTC(2024, 2) }).length; // 29
  * ```
  */

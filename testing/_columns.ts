@@ -28,5 +28,18 @@ export function concatColumns(parts: readonly KlineColumns[]): KlineColumns {
   return out;
 }
 
-// The library's binary search: dependency-free, so the replica can share it.
-export { lowerBound } from "../src/_float64.ts";
+/**
+ * First index `i` with `a[i] >= x` in an ascending array (`a.length` when there is none).
+ * The replica's own: it imports only the library's public modules, and as the tests' oracle
+ * it should not share the code it checks.
+ */
+export function lowerBound(a: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

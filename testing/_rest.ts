@@ -18,6 +18,7 @@ import { type CsvDecimals, formatDecimal } from "./_csv_format.ts";
 import type { KlineKind } from "../src/kline_kind.ts";
 import { kindDecimals, kindSpec } from "./_kinds.ts";
 import { ceilOpen, type Dataset, floorOpen, type SymbolSpec } from "./_dataset.ts";
+import { type ExtraRestEndpoint, klinesInTimeZone } from "./_rest_extra.ts";
 
 /** A response before it is sent. */
 export interface RouteResult {
@@ -165,10 +166,11 @@ export type RestEndpoint =
 /** Request weight of an endpoint call. */
 export function restWeight(
   market: MarketType,
-  endpoint: RestEndpoint,
+  endpoint: RestEndpoint | ExtraRestEndpoint,
   params: URLSearchParams,
 ): number {
   if (endpoint === "exchangeInfo") return market === "spot" ? 20 : 1;
+  if (endpoint === "ping" || endpoint === "time") return 1;
   // fundingRate: its own 500/5min/IP pool in Binance's docs; 1 against the minute weight here.
   if (endpoint === "fundingRate") return 1;
   // aggTrades: spot 4, futures 20 (Binance REST docs, "Compressed/Aggregate Trades List").
@@ -235,9 +237,8 @@ export function handleKlines(
   if (limitRaw instanceof Error) return badParam("limit");
   const limit = limitRaw ?? 500;
   if (limit < 1 || limit > caps.restMaxLimit) return badParam("limit");
-  const tz = params.get("timeZone");
-  if (market === "spot" && tz !== null && !/^(\+|-)?0{1,2}(:00)?$/.test(tz) && tz !== "UTC") {
-    return badParam("timeZone");
+  if (market === "spot" && params.has("timeZone")) {
+    return klinesInTimeZone(params, headers, ctx, (p, c) => handleKlines(market, p, headers, c));
   }
   if (startTime !== undefined && endTime !== undefined && startTime > endTime) {
     if (market !== "spot") return apiError(400, -1023, "Start time is greater than end time.");

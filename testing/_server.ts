@@ -41,6 +41,7 @@ import { type AppliedFaults, type FaultRule, FaultSet } from "./_faults.ts";
 import { hostileKlinesBody } from "./_hostile.ts";
 import { type BodyTracker, trackedBody } from "./_bodies.ts";
 import { listingXml, listObjects } from "./_listing.ts";
+import { type ExtraRestEndpoint, extraRestRoute, handleExtraRest } from "./_rest_extra.ts";
 import {
   apiError,
   handleExchangeInfo,
@@ -475,7 +476,7 @@ class ReplicaImpl implements Replica {
 
   #classify(entry: RequestLogEntry, url: URL): void {
     const path = url.pathname;
-    const rest = restRoute(path);
+    const rest = restRoute(path) ?? extraRestRoute(path);
     if (rest) {
       entry.route = rest.endpoint;
       entry.market = rest.market;
@@ -547,9 +548,7 @@ class ReplicaImpl implements Replica {
         body: encoder.encode("Method Not Allowed"),
       };
     }
-    if (entry.market !== undefined) {
-      return this.#rest(req, url, entry);
-    }
+    if (entry.market !== undefined) return this.#rest(req, url, entry);
     if (entry.route === "listing") return this.#listing(url);
     if (path.startsWith("/data/")) return this.#archive(req, path.slice(1), entry, applied);
     return {
@@ -561,7 +560,7 @@ class ReplicaImpl implements Replica {
 
   #rest(req: Request, url: URL, entry: RequestLogEntry): RouteResult {
     const market = entry.market!;
-    const endpoint = entry.route as RestEndpoint;
+    const endpoint = entry.route as RestEndpoint | ExtraRestEndpoint;
     const weight = restWeight(market, endpoint, url.searchParams);
     entry.weight = weight;
     const taken = this.#limiter.take(market, weight);
@@ -574,7 +573,15 @@ class ReplicaImpl implements Replica {
       ? handleFundingRate(market, url.searchParams, ctx)
       : endpoint === "aggTrades"
       ? handleAggTrades(market, url.searchParams, ctx)
-      : handleKlines(market, url.searchParams, req.headers, ctx, kindOfEndpoint(endpoint));
+      : endpoint === "ping" || endpoint === "time"
+      ? handleExtraRest(endpoint, ctx)
+      : handleKlines(
+        market,
+        url.searchParams,
+        req.headers,
+        ctx,
+        kindOfEndpoint(endpoint === "uiKlines" ? "klines" : endpoint),
+      );
     Object.assign(result.headers, weightHeaders(taken.used));
     return result;
   }

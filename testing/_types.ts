@@ -94,6 +94,9 @@ export interface RequestLogEntry {
     | "premiumIndexKlines"
     | "fundingRate"
     | "aggTrades"
+    | "ping"
+    | "time"
+    | "uiKlines"
     | "other";
   /** REST market, for REST routes (set on arrival, like `route`). */
   market?: MarketType;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { createZip as createZipArchive } from "../src/vision/_zip_writer.ts";
+import { createZip as createZipArchive } from "./_zip_writer.ts";
 
 /** Options for {@linkcode createZip}. */
 export interface CreateZipOptions {

@@ -6,7 +6,7 @@
  */
 import { type Klines, SOURCE_CODES } from "../src/klines.ts";
 import type { Interval } from "../src/market.ts";
-import { DataSourceManager, type DataSourceManagerOptions } from "../src/manager.ts";
+import { DataSourceManager, type DataSourceManagerOptions } from "../src/manager/mod.ts";
 import type { TimeInput } from "../src/time.ts";
 import type { Replica } from "../testing/mod.ts";
 import { assertColumnsEqual } from "./_helpers.ts";

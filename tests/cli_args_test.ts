@@ -22,13 +22,22 @@ Deno.test("--help at the top and for every command exits 0 with usage on stdout"
   assertEquals((await cli("fetch", "--bogus", "-h")).code, 2, "an unknown option is still bad");
 });
 
-Deno.test("no or unknown command: exit 2, usage on stderr", async () => {
+/** A parse error is one line, then where to look: never the whole usage. */
+function assertOneLineAndHint(err: string, hint: string): void {
+  const lines = err.trimEnd().split("\n");
+  assertEquals(lines.length, 2, err);
+  assert(lines[0].startsWith("error: "), err);
+  assertEquals(lines[1], hint);
+  assertEquals(err.includes("Usage:"), false, "no usage dump");
+}
+
+Deno.test("no or unknown command: exit 2, one line plus see --help", async () => {
   for (const args of [[], ["fecth"]]) {
     const r = await cli(...args);
     assertEquals(r.code, 2);
     assertEquals(r.out, "");
     assertStringIncludes(r.err, "allowed fetch, cache, replica, demo");
-    assertStringIncludes(r.err, "Usage: vision-data <command>");
+    assertOneLineAndHint(r.err, "see 'vision-data --help'");
   }
   assertStringIncludes((await cli("fecth")).err, 'Unknown command "fecth"');
 });
@@ -53,7 +62,7 @@ Deno.test("bad fetch arguments: exit 2, the message names the bad value", async 
     const r = await cli(...args);
     assertEquals(r.code, 2, args.join(" "));
     for (const n of needles) assertStringIncludes(r.err, n);
-    assertStringIncludes(r.err, "Usage: vision-data fetch", "usage follows a usage error");
+    assertOneLineAndHint(r.err, "see 'vision-data fetch --help'");
     assertEquals(r.out, "");
   }
 });
@@ -91,7 +100,7 @@ Deno.test("bad cache arguments: exit 2", async () => {
     const r = await cli(...args, "--cache-dir", "/nonexistent/vision-data-test");
     assertEquals(r.code, 2, args.join(" "));
     assertStringIncludes(r.err, needle);
-    assertStringIncludes(r.err, "Usage: vision-data cache");
+    assertOneLineAndHint(r.err, "see 'vision-data cache --help'");
   }
 });
 
@@ -106,5 +115,13 @@ Deno.test("bad replica arguments: exit 2 before anything listens, naming the bad
     assertEquals(r.code, 2, args.join(" "));
     assertStringIncludes(r.err, needle);
     assertEquals(r.out, "", "no URLs printed: nothing was started");
+  }
+});
+
+Deno.test("--version prints the package version (the one in deno.json)", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  for (const flag of ["--version", "-V"]) {
+    const r = await cli(flag);
+    assertEquals([r.code, r.out, r.err], [0, `vision-data ${config.version}\n`, ""]);
   }
 });

@@ -1,7 +1,8 @@
 /**
- * Ctrl-C during a fetch, for real: a child process runs the CLI against a replica whose
- * archive for one day stalls mid-body; once that request is seen stalled, the child gets
- * SIGINT and must exit 130 leaving no temp dir, no partial cache file and no output file.
+ * Ctrl-C (and SIGTERM) during a fetch, for real: a child process runs the CLI against a
+ * replica whose archive for one day stalls mid-body; once that request is seen stalled, the
+ * child gets SIGINT (SIGTERM) and must exit 130 (143) leaving no temp dir, no partial cache
+ * file and no output file.
  */
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { fromFileUrl, join } from "@std/path";
@@ -13,10 +14,9 @@ const ROOT = fromFileUrl(new URL("../", import.meta.url));
 const NOW = "2026-11-27T12:00:00Z";
 const STALLED = "BTCUSDT-1m-2024-01-02.zip";
 
-Deno.test({
-  name: "SIGINT mid-download: exit 130, temp dirs gone, no partial cache or output file",
-  ignore: Deno.build.os === "windows",
-  fn: async () => {
+/** Runs the fetch in a child, stops it with `sig` once a download is stalled, checks cleanup. */
+async function stopMidDownload(sig: "SIGINT" | "SIGTERM", code: number, notice: string) {
+  {
     await using replica = await startReplica({
       now: NOW,
       faults: [{ match: `*/${STALLED}`, kind: "stallBody", afterBytes: 2048 }],
@@ -68,11 +68,11 @@ Deno.test({
       );
       assertEquals(stalled.bytes, 2048);
       // Small archives are held in memory (no temp dir needed); any temp dir must be gone below.
-      child.kill("SIGINT");
-      const { code, stderr } = await output;
+      child.kill(sig);
+      const { code: exit, stderr } = await output;
       const err = new TextDecoder().decode(stderr);
-      assertEquals(code, 130, err);
-      assertStringIncludes(err, "Interrupted");
+      assertEquals(exit, code, err);
+      assertStringIncludes(err, notice);
       assertStringIncludes(err, "Cancelled.");
 
       assertEquals(
@@ -92,5 +92,17 @@ Deno.test({
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
-  },
+  }
+}
+
+Deno.test({
+  name: "SIGINT mid-download: exit 130, temp dirs gone, no partial cache or output file",
+  ignore: Deno.build.os === "windows",
+  fn: () => stopMidDownload("SIGINT", 130, "Interrupted"),
+});
+
+Deno.test({
+  name: "SIGTERM mid-download is handled like Ctrl-C: exit 143, temp dirs gone, nothing partial",
+  ignore: Deno.build.os === "windows",
+  fn: () => stopMidDownload("SIGTERM", 143, "SIGTERM: stopping"),
 });

@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { join } from "@std/path";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
 import { DEFAULT_SYMBOLS, startReplica } from "../testing/mod.ts";
 import { verifyDataset } from "../src/dataset/mod.ts";
 import {

@@ -7,7 +7,7 @@ import { assertEquals, assertGreater } from "@std/assert";
 import { exists } from "@std/fs";
 import { dirname } from "@std/path";
 import { DataSource } from "../src/klines.ts";
-import { DataSourceManager } from "../src/manager.ts";
+import { DataSourceManager } from "../src/manager/mod.ts";
 import { startReplica } from "../testing/mod.ts";
 import { assertTruth, NOW, sourceCounts } from "./_manager_helpers.ts";
 

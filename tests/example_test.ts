@@ -1,8 +1,10 @@
-import { assertEquals, assertStringIncludes } from "@std/assert";
+import { assert, assertEquals, assertInstanceOf, assertStringIncludes } from "@std/assert";
+import { BinanceApiError } from "../src/errors.ts";
 import { dirname, fromFileUrl, join } from "@std/path";
 import {
   exampleFetchHistoricalData,
   exampleFetchRecentData,
+  runExamples,
 } from "../examples/data_retrieval_best_practices.ts";
 import { startReplica } from "../testing/mod.ts";
 import { assertTruth, NOW, tempCacheDir } from "./_manager_helpers.ts";
@@ -87,4 +89,46 @@ Deno.test("the script runs both examples against an in-process replica (--replic
   assertStringIncludes(stdout, "== Recent data: BTCUSDT 1m, last 48 hours (AUTO)");
   assertStringIncludes(stdout, "== Historical data: BTCUSDT 1s, one hour 90 days ago (VISION)");
   assertStringIncludes(stdout, "second call: 3600 rows; cache hits +1");
+});
+
+Deno.test("runExamples: a failed example is logged and the next one still runs", async () => {
+  // REST answers 400 (as Binance does for a bad request): the AUTO example cannot finish,
+  // the VISION-only example after it does not need REST.
+  await using replica = await startReplica({
+    now: NOW,
+    faults: [{ match: "/api/v3/klines", kind: "status", status: 400 }],
+  });
+  const lines: string[] = [];
+  const outcomes = await runExamples({
+    visionUrl: replica.visionUrl,
+    restUrl: replica.restUrl,
+    now: () => replica.now(),
+    log: (line) => lines.push(line),
+  });
+  assertEquals(outcomes.map((o) => [o.name, o.error === undefined]), [
+    ["recent data", false],
+    ["historical data", true],
+  ]);
+  assertInstanceOf(outcomes[0].error, BinanceApiError);
+  const text = lines.join("\n");
+  assertStringIncludes(text, "error: the recent data example failed (BinanceApiError: ");
+  assertStringIncludes(text, "going on with the next");
+  assertStringIncludes(text, "second call: 3600 rows; cache hits +1, misses +0, writes +0");
+  assertEquals(outcomes[1].result!.klines.length, 3600);
+});
+
+Deno.test("runExamples: a failure that is not a library error is logged with its stack, then the next runs", async () => {
+  const lines: string[] = [];
+  let ran = false;
+  const outcomes = await runExamples({ log: (line) => lines.push(line) }, [
+    ["broken", () => Promise.reject(new TypeError("boom"))],
+    ["next", () => {
+      ran = true;
+      return Promise.reject(new RangeError("second"));
+    }],
+  ]);
+  assert(ran);
+  assertEquals(outcomes.map((o) => (o.error as Error).message), ["boom", "second"]);
+  assertStringIncludes(lines.join("\n"), "error: the broken example failed (TypeError: boom");
+  assertStringIncludes(lines.join("\n"), "error: the next example failed (RangeError: second");
 });

@@ -4,7 +4,9 @@
  */
 import { assertEquals } from "@std/assert";
 import { join } from "@std/path";
-import { DuckDBInstance } from "@duckdb/node-api";
+// Test-only native package, imported by full npm: specifier (not through the import maps)
+// so that the library, the CLI and `deno task demo` never download it.
+import { DuckDBInstance } from "npm:@duckdb/node-api@1.5.6-r.1";
 import { parseKlineCsv } from "../src/vision/csv_parser.ts";
 import { writeCsv, writeParquet } from "../src/export/mod.ts";
 

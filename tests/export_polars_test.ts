@@ -5,7 +5,9 @@
 import { assertEquals } from "@std/assert";
 import { join } from "@std/path";
 import { Buffer } from "node:buffer";
-import pl from "nodejs-polars";
+// Test-only native packages are imported by full npm: specifier (not through the import maps)
+// so that the library, the CLI and `deno task demo` never download them.
+import pl from "npm:nodejs-polars@0.25.2";
 import { startReplica } from "../testing/mod.ts";
 import { cli } from "./_cli_helpers.ts";
 

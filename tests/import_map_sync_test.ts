@@ -1,4 +1,4 @@
-import { assertEquals } from "@std/assert";
+import { assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { fromFileUrl, join } from "@std/path";
 
 const root = fromFileUrl(new URL("..", import.meta.url));
@@ -23,10 +23,13 @@ Deno.test("every @std specifier used in the repo is mapped in deno.json and the 
   const jsr = readJson("deno.json").imports as Record<string, string>;
   const offline = readJson("offline/import_map.json").imports as Record<string, string>;
   for (const spec of used) {
-    assertEquals(jsr[spec], `jsr:${spec}@^1`, `deno.json must map ${spec} to JSR`);
+    // `^1`, or a 1.x floor where the code needs a later 1.x feature (e.g. retry's signal).
+    assertMatch(jsr[spec], new RegExp(`^jsr:${spec}@\\^1(\\.\\d+\\.\\d+)?$`), `deno.json: ${spec}`);
     assertEquals(typeof offline[spec], "string", `offline map must map ${spec}`);
   }
   assertEquals(used.has("@std/async"), true);
+  // retry()'s `isRetriable` (stable in 1.1.0) and `signal` (stabilized after it) are used.
+  assertEquals(jsr["@std/async"], "jsr:@std/async@^1.2.0");
 });
 
 Deno.test("the offline map repeats every non-std entry of deno.json exactly", () => {
@@ -48,4 +51,23 @@ Deno.test("source files import std only through bare specifiers", () => {
       assertEquals(/offline\/std\//.test(text), false, `${file} imports an offline adapter`);
     }
   }
+});
+
+Deno.test("native test-only packages stay out of what the library and `task demo` load", () => {
+  // Deno caches every npm package of the lockfile it uses: these ~360 MB of native binaries
+  // must be in neither import map nor deno.lock (the test and check tasks use tests/test.lock).
+  const natives = /nodejs-polars|@duckdb\//;
+  const maps = ["deno.json", "offline/import_map.json"].map((p) => readJson(p).imports);
+  for (const map of maps) {
+    for (const [k, v] of Object.entries(map as Record<string, string>)) {
+      assertEquals(natives.test(k) || natives.test(v), false, `${k} is in an import map`);
+    }
+  }
+  const lock = Deno.readTextFileSync(join(root, "deno.lock"));
+  assertEquals(natives.test(lock), false, "deno.lock lists a native test-only package");
+  const tasks = readJson("deno.json").tasks as Record<string, string>;
+  for (const name of ["test", "test:jsr", "check"]) {
+    assertStringIncludes(tasks[name], "--lock=tests/test.lock");
+  }
+  assertEquals(tasks.demo.includes("--lock"), false);
 });

@@ -4,7 +4,7 @@
 // which are over long before keep-alive sockets close).
 import { assertEquals, assertGreater } from "@std/assert";
 import { startReplica } from "../testing/mod.ts";
-import { DataSourceManager } from "../src/manager.ts";
+import { DataSourceManager } from "../src/manager/mod.ts";
 import { RestDataClient } from "../src/rest/client.ts";
 import { VisionDataClient } from "../src/vision/client.ts";
 

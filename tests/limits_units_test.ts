@@ -19,7 +19,7 @@ import { checkKlineRows } from "../src/_row_check.ts";
 import { allocateColumns } from "../src/columns.ts";
 import { RestDataClient } from "../src/rest/client.ts";
 import { VisionDataClient } from "../src/vision/client.ts";
-import { DataSourceManager } from "../src/manager.ts";
+import { DataSourceManager } from "../src/manager/mod.ts";
 import { hostileRow } from "../testing/mod.ts";
 
 const NOW = Date.UTC(2024, 5, 1, 12);

@@ -5,7 +5,8 @@
  */
 import { assert, assertEquals, assertGreater } from "@std/assert";
 import { KLINE_COLUMNS } from "../src/columns.ts";
-import { KlineStream, type KlineStreamStatus, type KlineUpdate } from "../mod.ts";
+import { KlineStream, type KlineUpdate } from "../mod.ts";
+import type { KlineStreamStatus } from "../src/live/mod.ts";
 import { startReplica } from "../testing/mod.ts";
 
 const NOW = "2024-03-01T00:00:00Z";

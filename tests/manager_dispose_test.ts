@@ -1,9 +1,15 @@
-import { assertEquals, assertLessOrEqual, assertRejects, assertStrictEquals } from "@std/assert";
-import { ClientClosedError } from "../src/errors.ts";
+import {
+  assertEquals,
+  assertInstanceOf,
+  assertLessOrEqual,
+  assertRejects,
+  assertStrictEquals,
+} from "@std/assert";
+import { ClientClosedError, InvalidSymbolError } from "../src/errors.ts";
 import { DisposeError } from "../src/resource/mod.ts";
 import { VisionDataClient } from "../src/vision/client.ts";
 import { DataSource } from "../src/klines.ts";
-import { fetchMarketData } from "../src/manager.ts";
+import { fetchMarketData } from "../src/manager/mod.ts";
 import { DAY_MS } from "../src/time.ts";
 import { startReplica } from "../testing/mod.ts";
 import { assertTruth, managerFor, NOW, sourceCounts, tempCacheDir } from "./_manager_helpers.ts";
@@ -63,11 +69,80 @@ Deno.test("a client whose dispose never settles cannot hold the manager past its
     const q = { symbol: "BTCUSDT", interval: "1h" as const, start: TODAY - 3 * DAY_MS, end: TODAY };
     assertTruth(replica, await manager.getData({ ...q, enforceSource: DataSource.VISION }), q);
     const t0 = performance.now();
-    const err = await assertRejects(() => manager[Symbol.asyncDispose](), DisposeError);
+    await manager[Symbol.asyncDispose](); // resolves: the overrun is reported, not raised
     assertLessOrEqual(performance.now() - t0, BUDGET + 250);
-    assertEquals(err.timedOut, ["VisionDataClient"]);
+    assertEquals(manager.state, "closed");
+    assertEquals(manager.lastDisposeReport!.timedOut, ["VisionDataClient"]);
   } finally {
     VisionDataClient.prototype[Symbol.asyncDispose] = original;
+  }
+});
+
+/** Makes every VisionDataClient's dispose release everything, then fail; returns the undo. */
+function failingVisionClose(boom: Error): () => void {
+  const original = VisionDataClient.prototype[Symbol.asyncDispose];
+  VisionDataClient.prototype[Symbol.asyncDispose] = function (this: VisionDataClient) {
+    return original.call(this).then(() => {
+      throw boom;
+    });
+  };
+  return () => void (VisionDataClient.prototype[Symbol.asyncDispose] = original);
+}
+
+Deno.test("fetchMarketData keeps its good result when cleanup fails; the manager reports the failure", async () => {
+  await using replica = await startReplica({ now: NOW });
+  await using dir = await tempCacheDir();
+  const boom = new Error("session close failed");
+  const undo = failingVisionClose(boom);
+  try {
+    const q = { symbol: "BTCUSDT", interval: "1h" as const, start: TODAY - 3 * DAY_MS, end: TODAY };
+    const k = await fetchMarketData({
+      marketType: "spot",
+      cacheDir: dir.path,
+      visionUrl: replica.visionUrl,
+      restUrl: replica.restUrl,
+      now: () => replica.now(),
+      enforceSource: DataSource.VISION,
+      ...q,
+    });
+    assertTruth(replica, k, q);
+
+    const manager = managerFor(replica, dir.path, { useCache: false });
+    await manager.getData({ ...q, enforceSource: DataSource.VISION });
+    await manager.disposeAsync();
+    const report = manager.lastDisposeReport!;
+    assertEquals(report.failed, ["VisionDataClient"]);
+    assertStrictEquals(report.errors[0], boom);
+  } finally {
+    undo();
+  }
+});
+
+Deno.test("manager: a throwing body reaches the caller unwrapped; strictDispose opts in to DisposeError", async () => {
+  await using replica = await startReplica({ now: NOW });
+  await using dir = await tempCacheDir();
+  const boom = new Error("session close failed");
+  const undo = failingVisionClose(boom);
+  try {
+    const q = { symbol: "BTCUSDT", interval: "1h" as const, start: TODAY - 3 * DAY_MS, end: TODAY };
+    let caught: unknown;
+    try {
+      await using manager = managerFor(replica, dir.path, { useCache: false });
+      await manager.getData({ ...q, enforceSource: DataSource.VISION });
+      await manager.getData({ ...q, symbol: "not a symbol" });
+    } catch (e) {
+      caught = e;
+    }
+    assertInstanceOf(caught, InvalidSymbolError);
+
+    const strict = managerFor(replica, dir.path, { useCache: false, strictDispose: true });
+    await strict.getData({ ...q, enforceSource: DataSource.VISION });
+    const err = await assertRejects(() => strict.disposeAsync(), DisposeError);
+    assertEquals(err.failed, ["VisionDataClient"]);
+    assertStrictEquals(err.errors[0], boom);
+    assertEquals(strict.state, "closed");
+  } finally {
+    undo();
   }
 });
 

@@ -14,7 +14,7 @@ import {
   splitMissing,
   subtractRanges,
   visionHorizon,
-} from "../src/_manager_plan.ts";
+} from "../src/manager/_plan.ts";
 import { UnsupportedIntervalError } from "../src/errors.ts";
 import { allocateColumns, DataSource, Klines } from "../src/klines.ts";
 import type { Interval } from "../src/market.ts";

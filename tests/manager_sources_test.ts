@@ -1,7 +1,7 @@
 import { assertEquals, assertGreater, assertRejects } from "@std/assert";
 import { InvalidRangeError, InvalidSymbolError, UnsupportedIntervalError } from "../src/errors.ts";
 import { DataSource } from "../src/klines.ts";
-import type { DataProgress } from "../src/manager.ts";
+import type { DataProgress } from "../src/manager/mod.ts";
 import { DAY_MS } from "../src/time.ts";
 import { startReplica } from "../testing/mod.ts";
 import {

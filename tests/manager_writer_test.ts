@@ -3,7 +3,7 @@ import { dirname } from "@std/path";
 import { KlineCache } from "../src/cache/mod.ts";
 import { allocateColumns, type KlineColumns, type KlinesMeta } from "../src/klines.ts";
 import { DAY_MS, utcDay } from "../src/time.ts";
-import { DayWriter } from "../src/_manager_writer.ts";
+import { DayWriter } from "../src/manager/_writer.ts";
 import { tempCacheDir } from "./_manager_helpers.ts";
 
 const META: KlinesMeta = { symbol: "BTCUSDT", interval: "1h", marketType: "spot" };

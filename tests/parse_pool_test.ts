@@ -1,3 +1,4 @@
+import { InvalidOptionError } from "../src/option_error.ts";
 import {
   assert,
   assertEquals,
@@ -12,7 +13,7 @@ import { ArchiveError, ClientClosedError } from "../src/errors.ts";
 import { KLINE_COLUMNS } from "../src/klines.ts";
 import { parseKlineCsv } from "../src/vision/csv_parser.ts";
 import { ParsePool } from "../src/vision/parse_pool.ts";
-import { createZip } from "../src/vision/_zip_writer.ts";
+import { createZip } from "../testing/_zip_writer.ts";
 import { assertColumnsEqual } from "./_helpers.ts";
 
 const root = fromFileUrl(new URL("..", import.meta.url));
@@ -151,10 +152,10 @@ Deno.test("transfer: true hands the zip's buffer to the worker (no copy)", async
   assertEquals(outer.byteLength, inner.length + 100);
 });
 
-Deno.test("bad options are RangeErrors", () => {
-  assertThrows(() => new ParsePool({ workers: -1 }), RangeError);
-  assertThrows(() => new ParsePool({ workers: 1.5 }), RangeError);
-  assertThrows(() => new ParsePool({ idleTimeoutMs: -1 }), RangeError);
+Deno.test("bad options are InvalidOptionErrors", () => {
+  assertThrows(() => new ParsePool({ workers: -1 }), InvalidOptionError);
+  assertThrows(() => new ParsePool({ workers: 1.5 }), InvalidOptionError);
+  assertThrows(() => new ParsePool({ idleTimeoutMs: -1 }), InvalidOptionError);
 });
 
 Deno.test("under the offline import map, a pool that is never disposed does not keep the process alive", async () => {

@@ -1,3 +1,4 @@
+import { InvalidOptionError } from "../src/option_error.ts";
 import {
   assert,
   assertEquals,
@@ -9,23 +10,18 @@ import {
 } from "@std/assert";
 import { delay } from "@std/async";
 import { existsSync } from "@std/fs";
-import { ClientClosedError } from "../src/errors.ts";
-import { DisposeError, ResourceOwner } from "../src/resource/mod.ts";
+import { ClientClosedError, InvalidSymbolError, VisionDataError } from "../src/errors.ts";
+import { DisposeError, type DisposeReport, ResourceOwner } from "../src/resource/mod.ts";
 import { nextTurn, watchUnhandled } from "./_helpers.ts";
 
 /** The guarantee under test: dispose settles within budget + ε. */
 const EPSILON_MS = 250;
 
-/** Disposes and returns the rejection (or undefined) plus the settle time. */
-async function timedDispose(owner: ResourceOwner): Promise<{ error: unknown; ms: number }> {
+/** Disposes and times it; dispose resolves by default (cleanup reports, it does not raise). */
+async function timedDispose(owner: ResourceOwner): Promise<{ report: DisposeReport; ms: number }> {
   const t0 = performance.now();
-  let error: unknown;
-  try {
-    await owner.disposeAsync();
-  } catch (e) {
-    error = e;
-  }
-  return { error, ms: performance.now() - t0 };
+  await owner.disposeAsync();
+  return { report: owner.lastDisposeReport!, ms: performance.now() - t0 };
 }
 
 Deno.test("ResourceOwner: idle dispose resolves, closes, and leaves nothing behind", async () => {
@@ -95,8 +91,8 @@ Deno.test("ResourceOwner: work outliving grace is aborted through its signal wit
     seen = signal;
     return delay(60_000, { signal });
   });
-  const { error, ms } = await timedDispose(owner);
-  assertEquals(error, undefined); // it unwound in time: not an error
+  const { report, ms } = await timedDispose(owner);
+  assertEquals([report.errors, report.timedOut], [[], []]); // it unwound in time: not an error
   assertLessOrEqual(ms, 2_000 + EPSILON_MS);
   assertEquals(seen?.aborted, true);
   const reason = await assertRejects(() => work, ClientClosedError);
@@ -110,10 +106,9 @@ Deno.test("ResourceOwner: work ignoring the abort is named in timedOut and dispo
   void owner.run(() => never, { name: "deaf download" });
   let released = false;
   owner.defer("session", () => void (released = true));
-  const { error, ms } = await timedDispose(owner);
+  const { report, ms } = await timedDispose(owner);
   assertLessOrEqual(ms, 150 + EPSILON_MS);
-  assertInstanceOf(error, DisposeError);
-  assertEquals(error.timedOut, ["in-flight:deaf download"]);
+  assertEquals(report.timedOut, ["in-flight:deaf download"]);
   assert(released, "sync steps run even when the budget is used up");
 });
 
@@ -132,13 +127,10 @@ Deno.test("ResourceOwner: a hung step is named in timedOut, dispose settles ≤ 
     return new Promise<void>(() => {}); // never settles
   });
   const dir = owner.tempDir();
-  const { error, ms } = await timedDispose(owner);
+  const { report, ms } = await timedDispose(owner);
   assertLessOrEqual(ms, B + EPSILON_MS);
-  assertInstanceOf(error, DisposeError);
-  assertEquals(error.timedOut, ["pool close"]);
-  assertEquals(error.errors, []);
-  assertInstanceOf(error.cause, DOMException);
-  assertEquals((error.cause as DOMException).name, "TimeoutError");
+  assertEquals(report.timedOut, ["pool close"]);
+  assertEquals(report.errors, []);
   assertEquals(ran, ["cache flush", "http client"]);
   assertEquals(stepSignal?.aborted, true);
   assertEquals(existsSync(dir), false);
@@ -156,9 +148,8 @@ Deno.test("ResourceOwner: a hung step rejecting after the deadline never becomes
   const owner = new ResourceOwner({ name: "Late", disposeTimeoutMs: 50 });
   const close = Promise.withResolvers<void>();
   owner.defer("ssl close", () => close.promise);
-  const { error } = await timedDispose(owner);
-  assertInstanceOf(error, DisposeError);
-  assertEquals(error.timedOut, ["ssl close"]);
+  const { report } = await timedDispose(owner);
+  assertEquals(report.timedOut, ["ssl close"]);
   close.reject(new Error("connection reset during close"));
   Promise.reject(new Error("control")); // proves the watcher would see an unhandled rejection
   await nextTurn();
@@ -183,26 +174,26 @@ Deno.test("ResourceOwner: throwing steps (async and sync) are collected in relea
   });
   owner.defer("last", () => void ran.push("last"));
   const dir = owner.tempDir();
-  const { error } = await timedDispose(owner);
-  assertInstanceOf(error, DisposeError);
-  assertEquals(error.errors.length, 2);
-  assertStrictEquals(error.errors[0], asyncErr);
-  assertStrictEquals(error.errors[1], syncErr);
-  assertEquals(error.failed, ["async thrower", "sync thrower"]);
-  assertEquals(error.timedOut, []);
-  assertEquals(error.cause, undefined);
+  const { report } = await timedDispose(owner);
+  assertEquals(report.errors.length, 2);
+  assertStrictEquals(report.errors[0], asyncErr);
+  assertStrictEquals(report.errors[1], syncErr);
+  assertEquals(report.failed, ["async thrower", "sync thrower"]);
+  assertEquals(report.timedOut, []);
   assertEquals(ran, ["last", "middle", "first"]);
   assertEquals(existsSync(dir), false);
   assertStrictEquals(owner.lastDisposeReport!.errors[0], asyncErr);
 });
 
-Deno.test("ResourceOwner: two failing steps + a throwing `await using` body form a SuppressedError chain", async () => {
-  const bodyErr = new Error("body failed");
+Deno.test("ResourceOwner: two failing steps + a throwing `await using` body — the caller gets its own body error, unwrapped", async () => {
+  const bodyErr = new InvalidSymbolError("btc-usdt", "must match ^[A-Z0-9]{1,30}$");
   const e1 = new Error("step 1 failed");
   const e2 = new Error("step 2 failed");
   let caught: unknown;
+  let kept: ResourceOwner | undefined;
   try {
     await using owner = new ResourceOwner({ name: "Chain", disposeTimeoutMs: 1_000 });
+    kept = owner;
     owner.defer("step 1", () => Promise.reject(e1));
     owner.defer("step 2", () => {
       throw e2;
@@ -211,10 +202,54 @@ Deno.test("ResourceOwner: two failing steps + a throwing `await using` body form
   } catch (e) {
     caught = e;
   }
+  assertStrictEquals(caught, bodyErr); // not a SuppressedError: instanceof still matches
+  assertInstanceOf(caught, InvalidSymbolError);
+  assertEquals(kept!.lastDisposeReport!.errors, [e2, e1]);
+  assertEquals(kept!.lastDisposeReport!.failed, ["step 2", "step 1"]);
+});
+
+Deno.test("ResourceOwner: strictDispose opts in to rejection — DisposeError (a VisionDataError), and a SuppressedError chain under a throwing body", async () => {
+  const e1 = new Error("step 1 failed");
+  const strict = new ResourceOwner({
+    name: "Strict",
+    disposeTimeoutMs: 1_000,
+    strictDispose: true,
+  });
+  assertEquals(strict.strictDispose, true);
+  strict.defer("step 1", () => Promise.reject(e1));
+  const err = await assertRejects(() => strict.disposeAsync(), DisposeError);
+  assertInstanceOf(err, VisionDataError);
+  assertEquals(err.errors, [e1]);
+  assertEquals(err.failed, ["step 1"]);
+  assertEquals(err.timedOut, []);
+  assert(err.elapsedMs >= 0);
+  assertStrictEquals(strict.lastDisposeReport!.errors[0], e1); // the same facts, also reported
+
+  const bodyErr = new Error("body failed");
+  let caught: unknown;
+  try {
+    await using owner = new ResourceOwner({ name: "Chain", strictDispose: true });
+    owner.defer("step", () => Promise.reject(e1));
+    throw bodyErr;
+  } catch (e) {
+    caught = e;
+  }
   assertInstanceOf(caught, SuppressedError);
-  assertStrictEquals(caught.suppressed, bodyErr); // the body error sits at the bottom
+  assertStrictEquals(caught.suppressed, bodyErr);
   assertInstanceOf(caught.error, DisposeError);
-  assertEquals((caught.error as DisposeError).errors, [e2, e1]);
+});
+
+Deno.test("ResourceOwner: a timed-out strict dispose carries a TimeoutError cause", async () => {
+  const owner = new ResourceOwner({
+    name: "StrictHung",
+    disposeTimeoutMs: 20,
+    strictDispose: true,
+  });
+  owner.defer("pool close", () => new Promise<void>(() => {}));
+  const err = await assertRejects(() => owner.disposeAsync(), DisposeError);
+  assertEquals(err.timedOut, ["pool close"]);
+  assertInstanceOf(err.cause, DOMException);
+  assertEquals((err.cause as DOMException).name, "TimeoutError");
 });
 
 Deno.test("ResourceOwner: concurrent disposes share one promise and each step runs once; dispose after dispose", async () => {
@@ -353,10 +388,9 @@ Deno.test("ResourceOwner: B = 0 — async work is aborted, sync steps run, hung 
     ran.push("quick");
   });
   const dir = owner.tempDir();
-  const { error, ms } = await timedDispose(owner);
+  const { report, ms } = await timedDispose(owner);
   assertLessOrEqual(ms, EPSILON_MS);
-  assertInstanceOf(error, DisposeError);
-  assertEquals(error.timedOut, ["hung"]);
+  assertEquals(report.timedOut, ["hung"]);
   assertEquals(ran, ["quick", "http client"]);
   await assertRejects(() => work, ClientClosedError);
   assertEquals(existsSync(dir), false);
@@ -372,9 +406,18 @@ Deno.test("ResourceOwner: a temp dir already removed by someone else is fine", a
   ]);
 });
 
-Deno.test("ResourceOwner: invalid budgets are rejected; grace is clamped to the budget", () => {
-  assertThrows(() => new ResourceOwner({ name: "x", disposeTimeoutMs: -1 }), RangeError);
-  assertThrows(() => new ResourceOwner({ name: "x", graceMs: -1 }), RangeError);
-  assertEquals(new ResourceOwner({ name: "x", disposeTimeoutMs: 100, graceMs: 500 }).graceMs, 100);
+Deno.test("ResourceOwner: invalid budgets are rejected, never clamped; the default grace fits the budget", () => {
+  assertThrows(() => new ResourceOwner({ name: "x", disposeTimeoutMs: -1 }), InvalidOptionError);
+  assertThrows(() => new ResourceOwner({ name: "x", graceMs: -1 }), InvalidOptionError);
+  const err = assertThrows(
+    () => new ResourceOwner({ name: "x", disposeTimeoutMs: 100, graceMs: 500 }),
+    InvalidOptionError,
+  );
+  assertEquals([err.option, err.value, err.allowed], [
+    "graceMs",
+    500,
+    "a finite number >= 0 and <= 100",
+  ]);
+  assertEquals(new ResourceOwner({ name: "x", disposeTimeoutMs: 100 }).graceMs, 100);
   assertThrows(() => new ResourceOwner({ name: "x" }).adopt("bad", {} as Disposable), TypeError);
 });

@@ -1,3 +1,4 @@
+import { InvalidOptionError } from "../src/option_error.ts";
 import {
   assert,
   assertEquals,
@@ -219,7 +220,11 @@ Deno.test("WeightBudget: a request heavier than the cap runs alone", async () =>
   await b.reserve(10);
   await b.reserve(10);
   assertEquals(t.sleeps, [1000]);
-  assertThrows(() => new WeightBudget({ limit: 0 }), RangeError, "limit 0");
+  assertThrows(
+    () => new WeightBudget({ limit: 0 }),
+    InvalidOptionError,
+    "weightBudgetPerMinute: 0",
+  );
 });
 
 Deno.test("decodeKlineRows: mixed numbers and decimal strings, exact, µs normalised", () => {

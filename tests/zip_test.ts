@@ -16,7 +16,7 @@ import {
   findSingleEntry,
   listZipEntries,
 } from "../src/vision/zip.ts";
-import { createZip } from "../src/vision/_zip_writer.ts";
+import { createZip } from "../testing/_zip_writer.ts";
 
 const csv = Deno.readFileSync(
   fromFileUrl(new URL("./fixtures/spot/BTCUSDT-1m-2017-08-17.csv", import.meta.url)),

@@ -18,7 +18,7 @@ export interface DefaultCacheDirOptions {
  *
  * @example
  * ```ts
- * import { CACHE_DIR_ENV } from "@vision-data/client";
+ * import { CACHE_DIR_ENV } from "@vision-data/client/cache";
  * Deno.env.set(CACHE_DIR_ENV, "/data/vision-cache");
  * ```
  */
@@ -32,7 +32,7 @@ export const CACHE_DIR_ENV = "VISION_DATA_CACHE_DIR";
  *
  * @example
  * ```ts
- * import { defaultCacheDir } from "@vision-data/client";
+ * import { defaultCacheDir } from "@vision-data/client/cache";
  * console.log(defaultCacheDir()); // e.g. /home/me/.cache/vision-data
  * ```
  */

@@ -24,7 +24,7 @@ import { assertKlineKind, type KlineKind, klineKindDir } from "../kline_kind.ts"
  *
  * @example
  * ```ts
- * import type { CacheKey } from "@vision-data/client";
+ * import type { CacheKey } from "@vision-data/client/cache";
  * const key: CacheKey = { marketType: "spot", symbol: "BTCUSDT", interval: "1m", day: "2024-01-01" };
  * ```
  */
@@ -70,7 +70,7 @@ export function dayStartOf(day: string): number {
  *
  * @example
  * ```ts
- * import { normalizeCacheKey } from "@vision-data/client";
+ * import { normalizeCacheKey } from "@vision-data/client/cache";
  * normalizeCacheKey({ marketType: "um", symbol: "btcusdt", interval: "1h", day: "2024-01-01" }).symbol;
  * // "BTCUSDT"
  * ```

@@ -21,6 +21,7 @@ import {
 import { DAY_MS, type TimeRange, utcDay } from "../time.ts";
 import { lowerBound } from "../_float64.ts";
 import { writeAll, writeFileAtomic } from "../_atomic_file.ts";
+import { numberOption } from "../_options.ts";
 import { mapPool, readAt, readDirSafe, removeIfExists } from "./_fs.ts";
 import {
   CorruptFileError,
@@ -215,7 +216,8 @@ const MARKETS: readonly MarketType[] = ["spot", "um", "cm"];
  *
  * @example
  * ```ts
- * import { allocateColumns, KlineCache } from "@vision-data/client";
+ * import { allocateColumns } from "@vision-data/client/market";
+ * import { KlineCache } from "@vision-data/client/cache";
  * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
  * const key = { marketType: "spot", symbol: "BTCUSDT", interval: "1d", day: "2024-01-01" } as const;
  * const columns = allocateColumns(1);
@@ -239,7 +241,10 @@ export class KlineCache {
   constructor(options: KlineCacheOptions = {}) {
     this.dir = options.dir ?? defaultCacheDir();
     this.#fsync = options.fsync ?? false;
-    this.#concurrency = Math.max(1, options.concurrency ?? 8);
+    this.#concurrency = numberOption("concurrency", options.concurrency, 8, {
+      min: 1,
+      integer: true,
+    });
     this.#staleTempMs = options.staleTempMs ?? 600_000;
   }
 
@@ -249,7 +254,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * new KlineCache({ dir: "/c" }).pathFor({ marketType: "um", symbol: "BTCUSDT", interval: "1m", day: "2024-01-01" });
    * // "/c/futures/um/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01-01.arrow"
    * ```
@@ -265,7 +270,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * await cache.read({ marketType: "spot", symbol: "BTCUSDT", interval: "1m", day: "2024-01-01" }); // null
    * ```
@@ -282,7 +287,8 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { allocateColumns, KlineCache } from "@vision-data/client";
+   * import { allocateColumns } from "@vision-data/client/market";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * const columns = allocateColumns(1);
    * columns.openTime[0] = Date.UTC(2024, 0, 1);
@@ -311,7 +317,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * await cache.remove({ marketType: "spot", symbol: "BTCUSDT", interval: "1m", day: "2024-01-01" }); // false
    * ```
@@ -327,7 +333,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * const r = await cache.readDays({
    *   marketType: "spot", symbol: "BTCUSDT", interval: "1m", startDay: "2024-01-01", endDay: "2024-01-31",
@@ -367,7 +373,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * const r = await cache.readRange(
    *   { marketType: "spot", symbol: "BTCUSDT", interval: "1m" },
@@ -425,7 +431,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * (await cache.list({ symbol: "BTCUSDT" })).length; // 0
    * ```
@@ -451,7 +457,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * (await cache.info()).files; // 0
    * ```
@@ -494,7 +500,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * (await cache.verify({ remove: true })).corrupt.length; // 0
    * ```
@@ -537,7 +543,7 @@ export class KlineCache {
    *
    * @example
    * ```ts
-   * import { KlineCache } from "@vision-data/client";
+   * import { KlineCache } from "@vision-data/client/cache";
    * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
    * (await cache.clear({ marketType: "spot" })).files; // 0
    * ```

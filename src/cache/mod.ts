@@ -49,7 +49,8 @@
  *
  * @example
  * ```ts
- * import { allocateColumns, KlineCache } from "@vision-data/client";
+ * import { allocateColumns } from "@vision-data/client/market";
+ * import { KlineCache } from "@vision-data/client/cache";
  * const cache = new KlineCache({ dir: await Deno.makeTempDir() });
  * const key = { marketType: "spot", symbol: "BTCUSDT", interval: "1d", day: "2024-01-01" } as const;
  * const columns = allocateColumns(1);

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { DisposeReport } from "../resource/dispose_error.ts";
 import {
   InvalidRangeError,
   InvalidSymbolError,
@@ -12,7 +13,7 @@ import {
 import { UsageError } from "./_args.ts";
 import { UnsupportedDataError } from "../data_errors.ts";
 import type { CliIo } from "./_io.ts";
-import { EXIT_INTERRUPTED } from "./_interrupt.ts";
+import { EXIT_INTERRUPTED, EXIT_TERMINATED } from "./_interrupt.ts";
 
 /** The CLI's exit codes. */
 export const ExitCode = {
@@ -26,6 +27,8 @@ export const ExitCode = {
   PARTIAL: 3,
   /** Cancelled by Ctrl-C. */
   INTERRUPTED: EXIT_INTERRUPTED,
+  /** Stopped by SIGTERM (cleaned up like Ctrl-C). */
+  TERMINATED: EXIT_TERMINATED,
 } as const;
 
 /** What a command gets to run with. */
@@ -69,4 +72,12 @@ export function describeError(err: unknown): string {
     return `${err.name}: ${err.message}${cause}`;
   }
   return String(err);
+}
+
+/** The problems of a dispose, for a warning line; `""` when it was clean. */
+export function describeDisposeReport(report: DisposeReport | undefined): string {
+  if (!report) return "";
+  const parts = report.errors.map((e, i) => `${report.failed[i] ?? "step"}: ${describeError(e)}`);
+  if (report.timedOut.length > 0) parts.push(`timed out: ${report.timedOut.join(", ")}`);
+  return parts.join("; ");
 }

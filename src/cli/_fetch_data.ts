@@ -6,7 +6,7 @@
  * @module
  */
 import { SOURCE_CODES } from "../klines.ts";
-import { DataSourceManager } from "../manager.ts";
+import { DataSourceManager } from "../manager/mod.ts";
 import { writeFunding } from "../funding/export.ts";
 import type { FundingRates } from "../funding/funding_rates.ts";
 import { iso } from "../time.ts";

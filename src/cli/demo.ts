@@ -11,13 +11,14 @@ import { dirname, join } from "@std/path";
 import { KlineCache } from "../cache/mod.ts";
 import { ClientClosedError } from "../errors.ts";
 import { DataSource } from "../klines.ts";
-import { DataSourceManager } from "../manager.ts";
+import { DataSourceManager } from "../manager/mod.ts";
 import { TEMP_DIR_PREFIX } from "../resource/temp_dir.ts";
 import { dayStart } from "../time.ts";
 import type { Replica } from "../../testing/mod.ts";
 import { parseCommandArgs, parseDateArg, str, UsageError } from "./_args.ts";
 import { type Command, type CommandContext, ExitCode } from "./_command.ts";
 import { formatBytes, formatCount, formatMs, formatTable } from "./_io.ts";
+import { tourHistorical, tourRecent } from "./_tour.ts";
 
 const USAGE = `Usage: vision-data demo [--live] [--verbose] [--now DATE]
 
@@ -30,7 +31,7 @@ long disposal took. Removes its temp dirs and checks none is left.
 
 Options:
   --live       use the real data.binance.vision and api.binance.com (needs internet)
-  --verbose    also print the examples' own output (first/last rows)
+  --verbose    also print each step's detail (cache counters, first/last rows)
   --now DATE   fix the replica's clock (YYYY-MM-DD, ISO-8601 or epoch ms) [default: real time]
   --help, -h   this text
 `;
@@ -85,16 +86,15 @@ async function run(args: string[], { io, signal }: CommandContext): Promise<numb
     );
     say(`Cache: ${cacheDir} (temporary)\n`);
 
-    const examples = await import("../../examples/data_retrieval_best_practices.ts");
     const log = values.verbose ? (line: string) => say("  " + line) : () => {};
     const steps: Step[] = [];
     for (
       const [name, example] of [
-        ["historical: 1s, 1 h, 90 days ago (VISION, 2 calls)", examples.exampleFetchHistoricalData],
-        ["recent: 1m, last 48 h (AUTO)", examples.exampleFetchRecentData],
+        ["historical: 1s, 1 h, 90 days ago (VISION, 2 calls)", tourHistorical],
+        ["recent: 1m, last 48 h (AUTO)", tourRecent],
       ] as const
     ) {
-      // The examples take no signal: Ctrl-C lets the running one finish, then stops here.
+      // The steps take no signal: Ctrl-C lets the running one finish, then stops here.
       signal.throwIfAborted();
       const t0 = performance.now();
       const r = await example({ ...endpoints, cacheDir, log });

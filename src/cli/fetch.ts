@@ -7,7 +7,7 @@
 import { type DataSource, KLINE_COLUMNS, type Klines, SOURCE_CODES } from "../klines.ts";
 import { type Interval, type MarketType, normalizeSymbol } from "../market.ts";
 import { iso, type TimeRange } from "../time.ts";
-import { DataSourceManager } from "../manager.ts";
+import { DataSourceManager } from "../manager/mod.ts";
 import {
   EXPORT_FORMATS,
   type ExportFormat,
@@ -25,7 +25,7 @@ import {
   str,
   UsageError,
 } from "./_args.ts";
-import { type Command, type CommandContext, describeError, ExitCode } from "./_command.ts";
+import { type Command, type CommandContext, describeDisposeReport, ExitCode } from "./_command.ts";
 import { formatBytes, formatCount, formatMs, formatTable } from "./_io.ts";
 import { Progress } from "./_progress.ts";
 import { assertDataType, type DataType } from "../data_types.ts";
@@ -256,13 +256,11 @@ async function run(args: string[], { io, signal }: CommandContext): Promise<numb
   } finally {
     progress.clear();
     const d0 = performance.now();
-    try {
-      await manager[Symbol.asyncDispose]();
-    } catch (err) {
-      // The result (or the first error) matters more; a slow close is worth a warning.
-      io.stderr(`warning: closing the data sources: ${describeError(err)}\n`);
-    }
+    // Resolves even when a close failed: the result (or the first error) is never lost.
+    await manager[Symbol.asyncDispose]();
     disposeMs = performance.now() - d0;
+    const problems = describeDisposeReport(manager.lastDisposeReport);
+    if (problems) io.stderr(`warning: closing the data sources: ${problems}\n`);
   }
 
   if (!a.out) io.stdout(previewTable(klines));

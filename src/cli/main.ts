@@ -11,7 +11,8 @@
  */
 import { UsageError } from "./_args.ts";
 import { type Command, describeError, ExitCode, exitCodeOf } from "./_command.ts";
-import { withInterrupt } from "./_interrupt.ts";
+import { InterruptedError, withInterrupt } from "./_interrupt.ts";
+import { VERSION } from "./_version.ts";
 import { type CliIo, processIo } from "./_io.ts";
 import { cacheCommand } from "./cache.ts";
 import { demoCommand } from "./demo.ts";
@@ -43,7 +44,10 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(9)}${c.summary}`).join("\n")}
 
 Run 'vision-data <command> --help' for a command's options.
 
-Exit codes: 0 ok, 1 error, 2 bad usage or input, 3 partial result (gaps), 130 cancelled (Ctrl-C).
+Options: --help, -h  this text · --version  print the version
+
+Exit codes: 0 ok, 1 error, 2 bad usage or input, 3 partial result (gaps), 130 cancelled (Ctrl-C),
+143 stopped by SIGTERM.
 `;
 
 /** Options for {@linkcode main} (tests capture output and cancel through these). */
@@ -71,10 +75,15 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
     io.stdout(USAGE);
     return ExitCode.OK;
   }
+  if (name === "--version" || name === "-V") {
+    io.stdout(`vision-data ${VERSION}\n`);
+    return ExitCode.OK;
+  }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
     const what = name === undefined ? "Missing command" : `Unknown command ${JSON.stringify(name)}`;
-    io.stderr(`error: ${what}: allowed ${COMMANDS.map((c) => c.name).join(", ")}\n\n${USAGE}`);
+    io.stderr(`error: ${what}: allowed ${COMMANDS.map((c) => c.name).join(", ")}\n`);
+    io.stderr("see 'vision-data --help'\n");
     return ExitCode.USAGE;
   }
   return await withInterrupt(async (signal) => {
@@ -83,19 +92,25 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
     } catch (err) {
       if (signal.aborted) {
         io.stderr("Cancelled.\n");
-        return ExitCode.INTERRUPTED;
+        const reason = signal.reason;
+        return reason instanceof InterruptedError ? reason.exitCode : ExitCode.INTERRUPTED;
       }
       const code = exitCodeOf(err);
+      // One line, then where the options are: the whole usage would bury the message.
       io.stderr(`error: ${describeError(err)}\n`);
-      if (err instanceof UsageError) io.stderr(`\n${command.usage}`);
-      else if (code === ExitCode.USAGE) {
-        io.stderr(`Run 'vision-data ${command.name} --help' for usage.\n`);
+      if (err instanceof UsageError || code === ExitCode.USAGE) {
+        io.stderr(`see 'vision-data ${command.name} --help'\n`);
       }
       return code;
     }
   }, {
     parent: options.signal,
-    onFirst: () => io.stderr("\nInterrupted: stopping… (press Ctrl-C again to quit at once)\n"),
+    onFirst: (sig) =>
+      io.stderr(
+        sig === "SIGINT"
+          ? "\nInterrupted: stopping… (press Ctrl-C again to quit at once)\n"
+          : `\n${sig}: stopping… (send it again to quit at once)\n`,
+      ),
   });
 }
 

@@ -30,7 +30,8 @@ export interface ArrowOptions {
  *
  * @example
  * ```ts
- * import { allocateColumns, klinesToArrowTable } from "@vision-data/client";
+ * import { allocateColumns } from "@vision-data/client/market";
+ * import { klinesToArrowTable } from "@vision-data/client/export";
  * klinesToArrowTable(allocateColumns(0)).schema.fields.map((f) => f.name)[0]; // "open_time"
  * ```
  */
@@ -56,7 +57,7 @@ export function klinesToArrowTable(columns: KlineColumns): Table {
  * @returns the bytes written
  * @example
  * ```ts ignore
- * import { writeArrow } from "@vision-data/client";
+ * import { writeArrow } from "@vision-data/client/export";
  * await writeArrow(klines, "btc.arrow");
  * ```
  */

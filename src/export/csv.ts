@@ -8,6 +8,7 @@
 import type { KlineColumns } from "../klines.ts";
 import { writeAll, writeFileAtomic } from "../_atomic_file.ts";
 import { EXPORT_COLUMNS } from "../columns.ts";
+import { numberOption } from "../_options.ts";
 
 /** The CSV header line (without the newline). */
 export const CSV_HEADER: string = EXPORT_COLUMNS.map((c) => c.name).join(",");
@@ -26,7 +27,7 @@ export interface CsvOptions {
  *
  * @example
  * ```ts
- * import { formatNumber } from "@vision-data/client";
+ * import { formatNumber } from "@vision-data/client/export";
  * formatNumber(1.2e-7); // "0.00000012"
  * ```
  */
@@ -49,8 +50,8 @@ export function formatNumber(x: number): string {
  *
  * @example
  * ```ts
- * import { allocateColumns } from "@vision-data/client";
- * import { csvChunks } from "@vision-data/client";
+ * import { allocateColumns } from "@vision-data/client/market";
+ * import { csvChunks } from "@vision-data/client/export";
  * [...csvChunks(allocateColumns(0))]; // ["open_time,open,...\n"]
  * ```
  */
@@ -58,7 +59,7 @@ export function* csvChunks(
   columns: KlineColumns,
   options: Pick<CsvOptions, "chunkRows"> = {},
 ): Generator<string> {
-  const chunkRows = Math.max(1, options.chunkRows ?? 8192);
+  const chunkRows = numberOption("chunkRows", options.chunkRows, 8192, { min: 1, integer: true });
   const cols = EXPORT_COLUMNS.map((c) => columns[c.field]);
   const n = columns.openTime.length;
   yield CSV_HEADER + "\n";
@@ -80,7 +81,7 @@ export function* csvChunks(
  * @returns the bytes written
  * @example
  * ```ts ignore
- * import { writeCsv } from "@vision-data/client";
+ * import { writeCsv } from "@vision-data/client/export";
  * await writeCsv(klines, "btc.csv");
  * ```
  */

@@ -69,7 +69,7 @@ class FileFlushWriter extends ByteWriter {
  * @returns the bytes written
  * @example
  * ```ts ignore
- * import { writeParquet } from "@vision-data/client";
+ * import { writeParquet } from "@vision-data/client/export";
  * await writeParquet(klines, "btc.parquet");
  * ```
  */

@@ -13,7 +13,7 @@ import { writeParquet } from "./parquet.ts";
  *
  * @example
  * ```ts
- * import { EXPORT_FORMATS } from "@vision-data/client";
+ * import { EXPORT_FORMATS } from "@vision-data/client/export";
  * EXPORT_FORMATS.includes("parquet"); // true
  * ```
  */
@@ -23,7 +23,7 @@ export const EXPORT_FORMATS = ["csv", "arrow", "parquet"] as const;
  *
  * @example
  * ```ts
- * import type { ExportFormat } from "@vision-data/client";
+ * import type { ExportFormat } from "@vision-data/client/export";
  * const format: ExportFormat = "arrow";
  * ```
  */
@@ -35,7 +35,7 @@ export type ExportFormat = typeof EXPORT_FORMATS[number];
  *
  * @example
  * ```ts
- * import { exportFormatOf } from "@vision-data/client";
+ * import { exportFormatOf } from "@vision-data/client/export";
  * exportFormatOf("btc.parquet"); // "parquet"
  * ```
  */
@@ -52,7 +52,7 @@ export function exportFormatOf(path: string): ExportFormat | undefined {
  *
  * @example
  * ```ts
- * import type { WriteKlinesOptions } from "@vision-data/client";
+ * import type { WriteKlinesOptions } from "@vision-data/client/export";
  * const options: WriteKlinesOptions = { format: "csv", signal: AbortSignal.timeout(60_000) };
  * ```
  */
@@ -69,7 +69,7 @@ export interface WriteKlinesOptions {
  * @returns the bytes written
  * @example
  * ```ts ignore
- * import { writeKlines } from "@vision-data/client";
+ * import { writeKlines } from "@vision-data/client/export";
  * await writeKlines(klines, "btc-2024.parquet");
  * ```
  */

@@ -312,7 +312,7 @@ async function withBodyReader<M extends "default" | "byob", R>(
  * @example
  * ```ts
  * import { isTransientError } from "./fetch.ts";
- * import { HttpStatusError } from "../errors.ts";
+ * import { HttpStatusError } from "@vision-data/client";
  * isTransientError(new HttpStatusError("https://x", 503)); // true
  * isTransientError(new HttpStatusError("https://x", 404)); // false
  * ```

@@ -61,6 +61,7 @@ export class HttpSession implements AsyncDisposable {
   readonly #open = new Set<Response>();
   readonly #options: HttpSessionOptions;
   #closing: Promise<void> | undefined;
+  #requests = 0;
 
   /** @param options timeouts, HTTP client, name */
   constructor(options: HttpSessionOptions = {}) {
@@ -76,6 +77,11 @@ export class HttpSession implements AsyncDisposable {
   /** Responses whose body has not been consumed or cancelled yet. */
   get openResponses(): number {
     return this.#open.size;
+  }
+
+  /** Requests sent through the session (each `fetch` call). */
+  get requests(): number {
+    return this.#requests;
   }
 
   /** Whether {@linkcode HttpSession.close} was called. */
@@ -95,6 +101,7 @@ export class HttpSession implements AsyncDisposable {
   async fetch(url: string, options: SessionFetchOptions = {}): Promise<Response> {
     if (this.closed) throw new ClientClosedError(this.name);
     const signal = this.#link(options.signal);
+    this.#requests++;
     let res: Response;
     try {
       res = await fetchResponse(url, {

@@ -3,4 +3,4 @@
  *
  * @module
  */
-export { InvalidOptionError } from "../limit_errors.ts";
+export { InvalidOptionError } from "../option_error.ts";

@@ -10,8 +10,10 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { ClientClosedError } from "../errors.ts";
-import { DisposeError } from "./dispose_error.ts";
+import type { DisposeReport, DisposeStepReport } from "./dispose_error.ts";
+import { type LifecycleState, settleDispose } from "./lifecycle.ts";
 import { roundMs, settledWithin } from "./_wait.ts";
+import { numberOption } from "../_options.ts";
 
 const logger = getLogger(["vision-data", "resource"]);
 
@@ -21,8 +23,12 @@ export interface DeadlineCleanupManagerOptions {
   timeoutMs?: number;
   /** After aborting overdue tasks, how long to wait for them to unwind. Default 100. */
   unwindMs?: number;
-  /** Reject dispose with a `DisposeError` when a task failed or timed out. Default `true`. */
-  rejectOnFailure?: boolean;
+  /**
+   * Reject dispose with a `DisposeError` when a task failed or timed out. By default dispose
+   * resolves and the outcome is in `errors`, `timedOut` and `lastDisposeReport` (logged at
+   * warning level), as the seed's cleanup manager does. @default {false}
+   */
+  strictDispose?: boolean;
   /** Name used in errors and logs. Default `"DeadlineCleanupManager"`. */
   name?: string;
 }
@@ -79,9 +85,11 @@ interface TaskRecord {
  * Tracks cleanup tasks and enforces one deadline on them, as an `AsyncDisposable`.
  *
  * Dispose starts the deadline if needed, waits for running tasks until it passes, aborts the
- * ones still running, waits up to `unwindMs` for them, then settles: it rejects with a
- * `DisposeError` naming failed and timed-out tasks (unless `rejectOnFailure: false`). It never
- * leaves a timer behind, and settles within `timeRemaining + unwindMs` (+ timer jitter).
+ * ones still running, waits up to `unwindMs` for them, then resolves: errors are collected
+ * (`errors`, `failed`), overruns named (`timedOut`), both logged at warning level and kept in
+ * `lastDisposeReport`; one failing task never prevents the others' cleanup. With
+ * `strictDispose: true` it rejects with a `DisposeError` instead. It never leaves a timer
+ * behind, and settles within `timeRemaining + unwindMs` (+ timer jitter).
  *
  * @example
  * ```ts
@@ -92,21 +100,19 @@ interface TaskRecord {
  * manager.startDeadline();
  * manager.createTask((signal) => delay(10, { signal }), "flush");
  * manager.createTask((signal) => delay(2000, { signal }), "slow close");
- * try {
- *   await manager[Symbol.asyncDispose]();
- * } catch {
- *   console.log(manager.timedOut); // ["slow close"]
- * }
+ * await manager[Symbol.asyncDispose](); // resolves: cleanup reports, it does not raise
+ * console.log(manager.timedOut); // ["slow close"]
  * ```
  */
 export class DeadlineCleanupManager implements AsyncDisposable {
+  /** Whether dispose rejects with `DisposeError` on failures (opt-in). */
+  readonly strictDispose: boolean;
   /** The deadline in ms. */
   readonly timeoutMs: number;
   /** The unwind window after aborting overdue tasks, in ms. */
   readonly unwindMs: number;
   /** Name used in errors and logs. */
   readonly name: string;
-  readonly #rejectOnFailure: boolean;
   #startedAt: number | undefined;
   #nextId = 0;
   readonly #tasks: TaskRecord[] = [];
@@ -114,6 +120,7 @@ export class DeadlineCleanupManager implements AsyncDisposable {
   readonly #failed: string[] = [];
   readonly #timedOut: string[] = [];
   #disposing: Promise<void> | undefined;
+  #report: DisposeReport | undefined;
 
   /**
    * Creates a DeadlineCleanupManager.
@@ -121,15 +128,9 @@ export class DeadlineCleanupManager implements AsyncDisposable {
    * @param options deadline, unwind window, failure mode, name
    */
   constructor(options: DeadlineCleanupManagerOptions = {}) {
-    const { timeoutMs = 5000, unwindMs = 100, rejectOnFailure = true } = options;
-    for (const [key, value] of [["timeoutMs", timeoutMs], ["unwindMs", unwindMs]] as const) {
-      if (!(value >= 0) || !Number.isFinite(value)) {
-        throw new RangeError(`${key} must be a finite number >= 0, got ${value}`);
-      }
-    }
-    this.timeoutMs = timeoutMs;
-    this.unwindMs = unwindMs;
-    this.#rejectOnFailure = rejectOnFailure;
+    this.timeoutMs = numberOption("timeoutMs", options.timeoutMs, 5000, { min: 0 });
+    this.unwindMs = numberOption("unwindMs", options.unwindMs, 100, { min: 0 });
+    this.strictDispose = options.strictDispose ?? false;
     this.name = options.name ?? "DeadlineCleanupManager";
   }
 
@@ -254,11 +255,26 @@ export class DeadlineCleanupManager implements AsyncDisposable {
     }));
   }
 
+  /** `open` (accepting tasks), `closing` (dispose running) or `closed` (dispose settled). */
+  get state(): LifecycleState {
+    return this.#disposing === undefined ? "open" : this.#report ? "closed" : "closing";
+  }
+
+  /** What the last dispose did; `undefined` until dispose has settled. */
+  get lastDisposeReport(): DisposeReport | undefined {
+    return this.#report;
+  }
+
   /**
    * Waits for tasks until the deadline, aborts overdue ones, waits `unwindMs` for them, then
-   * settles. Every call returns the same promise.
+   * resolves (see the class docs). Every call returns the same promise.
    */
   [Symbol.asyncDispose](): Promise<void> {
+    return this.disposeAsync();
+  }
+
+  /** Same as `[Symbol.asyncDispose]()`. */
+  disposeAsync(): Promise<void> {
     return this.#disposing ??= this.#dispose();
   }
 
@@ -271,6 +287,7 @@ export class DeadlineCleanupManager implements AsyncDisposable {
       await settledWithin(pending.map((t) => t.settled), this.timeRemaining);
       pending = running();
     }
+    const pendingAtDeadline = pending.length;
     if (pending.length > 0) {
       const reason = new DOMException(
         `${this.name}: cleanup deadline of ${this.timeoutMs} ms exceeded`,
@@ -295,13 +312,21 @@ export class DeadlineCleanupManager implements AsyncDisposable {
       errors: this.#errors.length,
       timedOut: this.#timedOut.length,
     });
-    if (this.#rejectOnFailure && (this.#errors.length > 0 || this.#timedOut.length > 0)) {
-      throw new DisposeError(this.#errors, {
-        subject: this.name,
-        failed: this.#failed,
-        timedOut: this.#timedOut,
-        elapsedMs,
-      });
-    }
+    this.#report = {
+      elapsedMs,
+      timedOut: this.timedOut,
+      errors: this.errors,
+      failed: this.failed,
+      steps: this.#tasks.map(stepOf),
+      drainedInGrace: pendingAtDeadline === 0,
+    };
+    settleDispose(this.name, this.#report, this.strictDispose);
   }
+}
+
+/** A task's outcome as a dispose step (hung and aborted tasks count as timed out). */
+function stepOf(t: TaskRecord): DisposeStepReport {
+  const status = t.overdue ? "timedOut" : t.status === "rejected" ? "failed" : "ok";
+  const end = t.settledAt ?? performance.now();
+  return { name: t.name, status, elapsedMs: roundMs(end - t.startedAt) };
 }

@@ -1,8 +1,10 @@
 /**
- * The error a deadline-bounded dispose rejects with, and the report it leaves behind.
+ * The report a deadline-bounded dispose leaves behind, and the error a `strictDispose`
+ * dispose rejects with.
  *
  * @module
  */
+import { VisionDataError } from "../errors.ts";
 
 /** Options for {@linkcode DisposeError}. */
 export interface DisposeErrorOptions {
@@ -17,10 +19,11 @@ export interface DisposeErrorOptions {
 }
 
 /**
- * A dispose that released everything it could but had failures or overruns. `errors` are the
- * real failures in release order (`failed[i]` names the step of `errors[i]`); `timedOut` names
- * the steps abandoned at the deadline; `cause` is a `TimeoutError` `DOMException` when anything
- * timed out.
+ * A dispose that released everything it could but had failures or overruns. Only thrown when
+ * the object was created with `strictDispose: true`; by default dispose resolves and the same
+ * facts are in `lastDisposeReport`. `errors` are the real failures in release order
+ * (`failed[i]` names the step of `errors[i]`); `timedOut` names the steps abandoned at the
+ * deadline; `cause` is a `TimeoutError` `DOMException` when anything timed out.
  *
  * @example
  * ```ts
@@ -34,7 +37,9 @@ export interface DisposeErrorOptions {
  * console.log(e.timedOut, e.cause instanceof DOMException);
  * ```
  */
-export class DisposeError extends AggregateError {
+export class DisposeError extends VisionDataError {
+  /** The real failures, in release order. */
+  readonly errors: readonly unknown[];
   /** Names of the steps that overran their deadline. */
   readonly timedOut: readonly string[];
   /** Names of the failed steps, index-aligned with `errors`. */
@@ -59,7 +64,6 @@ export class DisposeError extends AggregateError {
     }
     if (timedOut.length > 0) parts.push(`timed out: ${timedOut.join(", ")}`);
     super(
-      errors,
       `${options.subject} dispose finished with problems after ${options.elapsedMs} ms: ${
         parts.join("; ")
       }`,
@@ -67,7 +71,7 @@ export class DisposeError extends AggregateError {
         ? { cause: new DOMException(`Timed out: ${timedOut.join(", ")}`, "TimeoutError") }
         : undefined,
     );
-    this.name = "DisposeError";
+    this.errors = Object.freeze([...errors]);
     this.timedOut = timedOut;
     this.failed = failed;
     this.elapsedMs = options.elapsedMs;

@@ -10,6 +10,7 @@ export {
   type DisposeReport,
   type DisposeStepReport,
 } from "./dispose_error.ts";
+export { type Lifecycle, type LifecycleOptions, type LifecycleState } from "./lifecycle.ts";
 export { ResourceOwner, type ResourceOwnerOptions, type RunOptions } from "./owner.ts";
 export {
   type CleanupTask,

@@ -9,8 +9,10 @@ import { deadline } from "@std/async";
 import { getLogger } from "@logtape/logtape";
 import { ClientClosedError } from "../errors.ts";
 import { DisposeError, type DisposeReport, type DisposeStepReport } from "./dispose_error.ts";
+import { type LifecycleOptions, type LifecycleState, settleDispose } from "./lifecycle.ts";
 import { TempDir } from "./temp_dir.ts";
 import { isPromiseLike, roundMs, settledWithin } from "./_wait.ts";
+import { numberOption } from "../_options.ts";
 
 export { DisposeError };
 export type { DisposeReport, DisposeStepReport };
@@ -18,15 +20,9 @@ export type { DisposeReport, DisposeStepReport };
 const logger = getLogger(["vision-data", "resource"]);
 
 /** Options for {@linkcode ResourceOwner}. */
-export interface ResourceOwnerOptions {
+export interface ResourceOwnerOptions extends LifecycleOptions {
   /** Name used in errors and logs, e.g. `"VisionDataClient"`. */
   name: string;
-  /** Hard budget B for the whole dispose, in ms. Default 5000. */
-  disposeTimeoutMs?: number;
-  /** Grace G for in-flight work before it is aborted; clamped to B. Default `min(250, B)`. */
-  graceMs?: number;
-  /** Lifetime signal: aborting it aborts in-flight work (it does not dispose the owner). */
-  signal?: AbortSignal;
 }
 
 /** Options for {@linkcode ResourceOwner.run}. */
@@ -67,7 +63,10 @@ type Phase = "open" | "grace" | "abort" | "release" | "closed";
  *    of the budget — an overrun step is named in `timedOut`, abandoned, its late failure caught;
  *    synchronous steps always run, even with no budget left;
  * 5. removes the temp dir synchronously (never skipped);
- * 6. resolves, or rejects with a {@linkcode DisposeError}. Settles within budget + ε.
+ * 6. resolves once everything is released; failures and overruns are kept in
+ *    {@linkcode ResourceOwner.lastDisposeReport} and logged at warning level — a step that
+ *    throws is reported, never raised. With `strictDispose: true` it rejects with a
+ *    {@linkcode DisposeError} carrying the same report instead. Settles within budget + ε.
  *
  * Work is accepted or refused by call order: `run()` called before dispose (even in the same
  * tick) is accepted — it gets the grace period and is aborted if it outlives it; `run()` called
@@ -96,11 +95,13 @@ type Phase = "open" | "grace" | "abort" | "release" | "closed";
 export class ResourceOwner implements AsyncDisposable {
   /** Name used in errors and logs. */
   readonly name: string;
+  /** Whether dispose rejects with {@linkcode DisposeError} on failures (opt-in). */
+  readonly strictDispose: boolean;
   /** Aborted at dispose's abort phase (reason: `ClientClosedError`) or by the lifetime signal (its reason). */
   readonly signal: AbortSignal;
   /** Hard budget B, in ms. */
   readonly disposeTimeoutMs: number;
-  /** Grace G, in ms (≤ B). */
+  /** Grace G, in ms (≤ B; a larger `graceMs` is rejected with `InvalidOptionError`). */
   readonly graceMs: number;
 
   #phase: Phase = "open";
@@ -120,15 +121,16 @@ export class ResourceOwner implements AsyncDisposable {
    * @param options name, budget, grace and lifetime signal
    */
   constructor(options: ResourceOwnerOptions) {
-    const budget = options.disposeTimeoutMs ?? 5000;
-    if (!(budget >= 0) || !Number.isFinite(budget)) {
-      throw new RangeError(`disposeTimeoutMs must be a finite number >= 0, got ${budget}`);
-    }
-    const grace = options.graceMs ?? Math.min(250, budget);
-    if (!(grace >= 0)) throw new RangeError(`graceMs must be >= 0, got ${grace}`);
+    const budget = numberOption("disposeTimeoutMs", options.disposeTimeoutMs, 5000, { min: 0 });
+    // Grace is part of the budget (G ≤ B): a larger one is a mistake, not something to clamp.
+    const grace = numberOption("graceMs", options.graceMs, Math.min(250, budget), {
+      min: 0,
+      max: budget,
+    });
     this.name = options.name;
+    this.strictDispose = options.strictDispose ?? false;
     this.disposeTimeoutMs = budget;
-    this.graceMs = Math.min(grace, budget);
+    this.graceMs = grace;
     this.#lifetime = options.signal;
     this.signal = options.signal
       ? AbortSignal.any([this.#controller.signal, options.signal])
@@ -136,7 +138,7 @@ export class ResourceOwner implements AsyncDisposable {
   }
 
   /** `open`, `closing` (dispose running) or `closed` (dispose settled). */
-  get state(): "open" | "closing" | "closed" {
+  get state(): LifecycleState {
     return this.#phase === "open" ? "open" : this.#phase === "closed" ? "closed" : "closing";
   }
 
@@ -301,14 +303,7 @@ export class ResourceOwner implements AsyncDisposable {
       errors: ctx.errors.length,
       timedOut: ctx.timedOut.length,
     });
-    if (ctx.errors.length > 0 || ctx.timedOut.length > 0) {
-      throw new DisposeError(ctx.errors, {
-        subject: this.name,
-        failed: ctx.failed,
-        timedOut: ctx.timedOut,
-        elapsedMs,
-      });
-    }
+    settleDispose(this.name, this.#report, this.strictDispose);
   }
 
   #remaining(): number {

@@ -24,7 +24,7 @@ const NAME_PATTERN = /^vision-data-(\d+)-/;
  *
  * @example
  * ```ts
- * import { createTempDir, removeTempDirSync } from "@vision-data/client";
+ * import { createTempDir, removeTempDirSync } from "@vision-data/client/resource";
  * const dir = createTempDir();
  * removeTempDirSync(dir);
  * ```
@@ -50,7 +50,7 @@ export function createTempDir(): string {
  *
  * @example
  * ```ts
- * import { createTempDir, removeTempDirSync } from "@vision-data/client";
+ * import { createTempDir, removeTempDirSync } from "@vision-data/client/resource";
  * const dir = createTempDir();
  * console.log(removeTempDirSync(dir), removeTempDirSync(dir)); // true false
  * ```
@@ -71,7 +71,7 @@ export function removeTempDirSync(path: string): boolean {
  *
  * @example
  * ```ts
- * import { isProcessAlive } from "@vision-data/client";
+ * import { isProcessAlive } from "@vision-data/client/resource";
  * console.log(isProcessAlive(Deno.pid)); // true on Linux
  * ```
  */
@@ -137,7 +137,7 @@ const LOCKLESS_GRACE_MS = 60_000;
  *
  * @example
  * ```ts
- * import { sweepStaleTempDirs } from "@vision-data/client";
+ * import { sweepStaleTempDirs } from "@vision-data/client/resource";
  * const { removed } = sweepStaleTempDirs();
  * console.log(`removed ${removed.length} stale temp dirs`);
  * ```
@@ -221,7 +221,7 @@ export interface TempDirOptions {
  *
  * @example
  * ```ts
- * import { TempDir } from "@vision-data/client";
+ * import { TempDir } from "@vision-data/client/resource";
  * {
  *   using tmp = new TempDir();
  *   Deno.writeTextFileSync(`${tmp.path}/part.csv`, "1,2,3\n");

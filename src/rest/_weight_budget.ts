@@ -5,7 +5,10 @@
  *
  * @module
  */
-import { delay } from "@std/async";
+import { abortable, delay } from "@std/async";
+import { numberOption } from "../_options.ts";
+
+const POSITIVE = { min: 0, exclusiveMin: true } as const;
 
 /** Options for {@linkcode WeightBudget}. */
 export interface WeightBudgetOptions {
@@ -63,13 +66,9 @@ export class WeightBudget {
 
   /** @param options the server limit, window and safety margin */
   constructor(options: WeightBudgetOptions) {
-    const { limit, windowMs = 60_000, safety = 0.9 } = options;
-    if (!(limit > 0) || !(windowMs > 0) || !(safety > 0 && safety <= 1)) {
-      throw new RangeError(
-        `Invalid weight budget: limit ${limit}, windowMs ${windowMs}, safety ${safety} ` +
-          `(need limit > 0, windowMs > 0, 0 < safety <= 1)`,
-      );
-    }
+    const limit = numberOption("weightBudgetPerMinute", options.limit, 0, POSITIVE);
+    const windowMs = numberOption("weightWindowMs", options.windowMs, 60_000, POSITIVE);
+    const safety = numberOption("weightSafety", options.safety, 0.9, { ...POSITIVE, max: 1 });
     this.#cap = Math.max(1, Math.floor(limit * safety));
     this.#windowMs = windowMs;
     this.#clock = options.clock ?? (() => performance.now());
@@ -108,7 +107,7 @@ export class WeightBudget {
     let release!: () => void;
     this.#tail = new Promise((r) => release = r);
     try {
-      await (signal ? raceAbort(prev, signal) : prev);
+      await (signal ? abortable(prev, signal) : prev);
       for (;;) {
         signal?.throwIfAborted();
         const now = this.#clock();
@@ -187,14 +186,4 @@ export class WeightBudget {
     for (const e of this.#entries) s += e.w;
     return s;
   }
-}
-
-/** Resolves with `p`, or rejects with the signal's reason as soon as it aborts. */
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { delay } from "@std/async";
+import { abortable, delay } from "@std/async";
 import { getLogger } from "@logtape/logtape";
 import {
   InvalidSymbolError,
@@ -15,7 +15,7 @@ import {
 } from "../errors.ts";
 import { cancelBody, fetchResponse, readBody, retryTransient } from "../http/mod.ts";
 import { BodyTooLargeError, LimitExceededError } from "../limit_errors.ts";
-import { intOption, LIMITS } from "../limits.ts";
+import { LIMITS } from "../limits.ts";
 import { type KlineColumns, Klines, type KlinesMeta } from "../klines.ts";
 import {
   assertIntervalSupported,
@@ -25,6 +25,10 @@ import {
   normalizeSymbol,
 } from "../market.ts";
 import { ResourceOwner } from "../resource/owner.ts";
+import { INT_AT_LEAST_1, numberOption } from "../_options.ts";
+import { type ClientStats, emptyStats, type ProgressEvent } from "../client_stats.ts";
+import type { DisposeReport } from "../resource/dispose_error.ts";
+import type { Lifecycle, LifecycleOptions, LifecycleState } from "../resource/lifecycle.ts";
 import { resolveRange, type TimeInput, type TimeRange } from "../time.ts";
 import { decodeKlineBody } from "./_decode.ts";
 import { checkKlineRows } from "../_row_check.ts";
@@ -64,17 +68,11 @@ const EXCHANGE_INFO_WEIGHT: Record<MarketType, number> = { spot: 20, um: 1, cm: 
 const USED_WEIGHT_HEADER = "x-mbx-used-weight-1m";
 
 /** Options for {@linkcode RestDataClient}. */
-export interface RestDataClientOptions {
+export interface RestDataClientOptions extends LifecycleOptions {
   /** The market: `"spot"`, `"um"` (USDⓈ-M) or `"cm"` (COIN-M). */
   marketType: MarketType;
   /** REST base URL. @default {marketCapabilities(marketType).restBaseUrl} */
   baseUrl?: string;
-  /** Hard budget for `[Symbol.asyncDispose]()`, ms. @default {5000} */
-  disposeTimeoutMs?: number;
-  /** How long dispose lets in-flight requests finish before aborting them, ms. */
-  graceMs?: number;
-  /** Lifetime signal: aborting it aborts in-flight work (it does not dispose). */
-  signal?: AbortSignal;
   /** Pages fetched at once. @default {4} */
   concurrency?: number;
   /** The server's request-weight limit per window. @default {6000 spot, 2400 futures} */
@@ -131,7 +129,7 @@ export interface RestFetchKlinesOptions {
   /** Aborts this call only. */
   signal?: AbortSignal;
   /** Called after each page. */
-  onProgress?: (p: { done: number; total: number }) => void;
+  onProgress?: (progress: ProgressEvent) => void;
   /**
    * Keep the still-open candle (close time ≥ now) as the last row and flag it with
    * `lastIsOpen`. Such a result must never be cached. @default {false}
@@ -141,23 +139,8 @@ export interface RestFetchKlinesOptions {
   kind?: KlineKind;
 }
 
-/** Counters of a {@linkcode RestDataClient}, for benches and logs. */
-export interface RestClientStats {
-  /** HTTP requests sent (retries included). */
-  requests: number;
-  /** Klines pages completed. */
-  pages: number;
-  /** 429 answers received. */
-  rateLimited: number;
-  /** Wall-clock ms requests were held back by the weight budget. */
-  weightWaitMs: number;
-  /** Times the weight budget made the next request wait. */
-  weightWaits: number;
-  /** Wall-clock ms spent waiting out `Retry-After` of 429s. */
-  rateLimitWaitMs: number;
-  /** The last `X-MBX-USED-WEIGHT-1M` seen. */
-  lastUsedWeight: number;
-}
+/** Counters of a {@linkcode RestDataClient}: the shared {@linkcode ClientStats}. */
+export type RestClientStats = ClientStats;
 
 /**
  * Klines from the Binance REST API (spot, USDⓈ-M, COIN-M), with the same half-open
@@ -179,7 +162,7 @@ export interface RestClientStats {
  * console.log(k.length, k.gaps);
  * ```
  */
-export class RestDataClient implements AsyncDisposable {
+export class RestDataClient implements Lifecycle {
   /** The market. */
   readonly marketType: MarketType;
   /** The REST base URL (no trailing slash). */
@@ -203,13 +186,7 @@ export class RestDataClient implements AsyncDisposable {
   #bannedUntil = 0;
   /** `performance.now()` before which no request is sent (a 429's `Retry-After`). */
   #holdUntil = 0;
-  readonly #stats = {
-    requests: 0,
-    pages: 0,
-    rateLimited: 0,
-    rateLimitWaitMs: 0,
-    lastUsedWeight: 0,
-  };
+  readonly #stats: ClientStats = emptyStats();
 
   /**
    * Creates a RestDataClient.
@@ -225,6 +202,7 @@ export class RestDataClient implements AsyncDisposable {
       disposeTimeoutMs: options.disposeTimeoutMs,
       graceMs: options.graceMs,
       signal: options.signal,
+      strictDispose: options.strictDispose,
     });
     if (options.pacing !== false) {
       this.#budget = new WeightBudget({
@@ -233,34 +211,58 @@ export class RestDataClient implements AsyncDisposable {
         safety: options.weightSafety,
       });
     }
-    this.#concurrency = positive("concurrency", options.concurrency ?? 4);
-    this.#maxAttempts = positive("maxAttempts", options.maxAttempts ?? 4);
-    this.#retryMinMs = options.retryMinTimeoutMs ?? 500;
-    this.#retryMaxMs = Math.max(this.#retryMinMs, options.retryMaxTimeoutMs ?? 10_000);
-    this.#maxRateLimitWaits = Math.max(0, options.maxRateLimitWaits ?? 5);
-    this.#headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
-    this.#idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
+    this.#concurrency = numberOption("concurrency", options.concurrency, 4, INT_AT_LEAST_1);
+    this.#maxAttempts = numberOption("maxAttempts", options.maxAttempts, 4, INT_AT_LEAST_1);
+    this.#retryMinMs = numberOption("retryMinTimeoutMs", options.retryMinTimeoutMs, 500, {
+      min: 0,
+    });
+    this.#retryMaxMs = numberOption(
+      "retryMaxTimeoutMs",
+      options.retryMaxTimeoutMs,
+      Math.max(10_000, this.#retryMinMs),
+      { min: this.#retryMinMs },
+    );
+    this.#maxRateLimitWaits = numberOption("maxRateLimitWaits", options.maxRateLimitWaits, 5, {
+      min: 0,
+      integer: true,
+    });
+    this.#headersTimeoutMs = numberOption("headersTimeoutMs", options.headersTimeoutMs, 10_000, {
+      min: 0,
+    });
+    this.#idleTimeoutMs = numberOption("idleTimeoutMs", options.idleTimeoutMs, 10_000, { min: 0 });
     this.#validateSymbols = options.validateSymbols ?? false;
-    this.#maxPageBytes = intOption("maxPageBytes", options.maxPageBytes, LIMITS.maxPageBytes, 1024);
-    this.#maxRateLimitWaitMs = intOption(
+    this.#maxPageBytes = numberOption("maxPageBytes", options.maxPageBytes, LIMITS.maxPageBytes, {
+      min: 1024,
+      integer: true,
+    });
+    this.#maxRateLimitWaitMs = numberOption(
       "maxRateLimitWaitMs",
       options.maxRateLimitWaitMs,
       LIMITS.maxRateLimitWaitMs,
-      0,
-      LIMITS.maxRetryAfterMs,
+      { min: 0, max: LIMITS.maxRetryAfterMs, integer: true },
     );
     this.#now = options.now ?? Date.now;
   }
 
   /** `"open"`, `"closing"` or `"closed"`. */
-  get state(): "open" | "closing" | "closed" {
+  get state(): LifecycleState {
     return this.#owner.state;
   }
 
+  /** What the last dispose did (steps, `timedOut`, errors, elapsed); `undefined` before. */
+  get lastDisposeReport(): DisposeReport | undefined {
+    return this.#owner.lastDisposeReport;
+  }
+
   /** Counters: requests, pages, 429s, time held back by the weight budget. */
-  get stats(): RestClientStats {
+  get stats(): ClientStats {
     const b = this.#budget?.stats;
-    return { ...this.#stats, weightWaitMs: b?.waitMs ?? 0, weightWaits: b?.waits ?? 0 };
+    return {
+      ...this.#stats,
+      weightWaitMs: b?.waitMs ?? 0,
+      weightWaits: b?.waits ?? 0,
+      cache: { ...this.#stats.cache },
+    };
   }
 
   /**
@@ -314,7 +316,7 @@ export class RestDataClient implements AsyncDisposable {
       });
     }
     const shared = this.#info;
-    return await this.#owner.run((signal) => raceAbort(shared, signal), {
+    return await this.#owner.run((signal) => abortable(shared, signal), {
       signal: options.signal,
       name: "exchangeInfo",
     });
@@ -393,9 +395,18 @@ export class RestDataClient implements AsyncDisposable {
     return collectAggTrades(this.streamAggTrades(options), options.maxRows);
   }
 
-  /** Disposes within the budget: grace, abort, release the HTTP client (see disposal semantics). */
+  /**
+   * Disposes within the budget: grace, abort, release the HTTP client (see disposal
+   * semantics). Resolves once released (failures in `lastDisposeReport`), or rejects with
+   * `DisposeError` when created with `strictDispose: true`. Every call returns the same promise.
+   */
   [Symbol.asyncDispose](): Promise<void> {
     return this.#owner[Symbol.asyncDispose]();
+  }
+
+  /** Same as `[Symbol.asyncDispose]()`. */
+  disposeAsync(): Promise<void> {
+    return this.#owner.disposeAsync();
   }
 
   async #fetchKlines(
@@ -410,7 +421,7 @@ export class RestDataClient implements AsyncDisposable {
     if (this.#validateSymbols) await this.#assertListed(symbol, signal);
     const pages = planPages(range, { market: this.marketType, interval });
     const parts: Klines[] = new Array(pages.length);
-    let done = 0;
+    const progress: ProgressEvent = { source: "rest", done: 0, total: pages.length, bytes: 0 };
     log.debug("{symbol} {interval}: {pages} pages for {start}..{end}", {
       symbol,
       interval,
@@ -422,11 +433,12 @@ export class RestDataClient implements AsyncDisposable {
       concurrency: this.#concurrency,
       signal,
       handle: async (page, sig) => {
-        const columns = await this.#fetchPage(symbol, interval, page, sig, options.kind);
+        const columns = await this.#fetchPage(symbol, interval, page, sig, progress, options.kind);
         const sources = new Uint8Array(columns.openTime.length).fill(REST_SOURCE);
         parts[page.index] = new Klines({ ...meta, columns, sources });
         this.#stats.pages++;
-        options.onProgress?.({ done: ++done, total: pages.length });
+        progress.done++;
+        options.onProgress?.({ ...progress });
       },
     });
     const all = Klines.merge(parts.filter(Boolean), meta).between(range.start, range.end);
@@ -455,6 +467,7 @@ export class RestDataClient implements AsyncDisposable {
     interval: Interval,
     page: PageWindow,
     signal: AbortSignal,
+    progress: ProgressEvent,
     kind: KlineKind = "trades",
   ): Promise<KlineColumns> {
     const q = new URLSearchParams({
@@ -467,6 +480,7 @@ export class RestDataClient implements AsyncDisposable {
     const url = `${this.baseUrl}${klineKindRestPath(this.marketType, kind)}?${q}`;
     const ctx: RestErrorContext = { url, market: this.marketType, symbol, interval };
     const body = await this.#requestPatiently(url, page.weight, ctx, signal);
+    progress.bytes += body.length;
     const columns = decodeKlineBody(body, url, page.limit);
     checkKlineRows(columns, interval, `page ${url}`, 0, kind);
     return columns;
@@ -481,10 +495,12 @@ export class RestDataClient implements AsyncDisposable {
   ): Promise<Uint8Array> {
     for (let waits = 0;; waits++) {
       try {
-        return await this.#request(url, weight, ctx, signal, {
+        const body = await this.#request(url, weight, ctx, signal, {
           maxBytes: this.#maxPageBytes,
           option: "maxPageBytes",
         });
+        this.#stats.bytes += body.length;
+        return body;
       } catch (err) {
         if (!(err instanceof RateLimitError) || waits >= this.#maxRateLimitWaits) throw err;
         if (err.retryAfterMs > this.#maxRateLimitWaitMs) {
@@ -630,7 +646,7 @@ export class RestDataClient implements AsyncDisposable {
   }
 
   async #assertListed(symbol: string, signal: AbortSignal): Promise<void> {
-    const info = await raceAbort(this.exchangeInfo({ signal }), signal);
+    const info = await abortable(this.exchangeInfo({ signal }), signal);
     const names = info.symbols.map((s) => s.symbol);
     if (names.includes(symbol)) return;
     const near = closeSymbolMatches(symbol, names);
@@ -654,24 +670,4 @@ function parseJson(bytes: Uint8Array, url: string): unknown {
   } catch (cause) {
     throw new MalformedResponseError(url, "body is not JSON", { cause });
   }
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`Invalid ${name} ${value}: expected an integer >= 1`);
-  }
-  return value;
-}
-
-/** `p`, or the signal's reason as soon as it aborts (p keeps running; its rejection is handled). */
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    p.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }

@@ -52,7 +52,7 @@ const STRING_FIELDS = [
  *
  * @example
  * ```ts
- * import { parseExchangeInfo } from "./exchange_info.ts";
+ * import { parseExchangeInfo } from "@vision-data/client/rest";
  * parseExchangeInfo({ symbols: [{ symbol: "BTCUSDT", status: "TRADING" }] }, "x").symbols.length; // 1
  * ```
  */
@@ -84,7 +84,7 @@ export function parseExchangeInfo(body: unknown, url: string): ExchangeInfo {
  *
  * @example
  * ```ts
- * import { closeSymbolMatches } from "./exchange_info.ts";
+ * import { closeSymbolMatches } from "@vision-data/client/rest";
  * closeSymbolMatches("BTCUSD", ["BTCUSDT", "ETHUSDT", "BTCBUSD"]); // ["BTCUSDT", "BTCBUSD", …]
  * ```
  */

@@ -21,7 +21,7 @@ const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
  *
  * @example
  * ```ts
- * import { parseChecksumFile } from "./checksum.ts";
+ * import { parseChecksumFile } from "@vision-data/client/vision";
  * const text = "2f79af36e0ab40e450368ff23a8970072bf205f01ee2af460268177068e4bc98" +
  *   "  BTCUSDT-1m-2025-04-11.zip";
  * parseChecksumFile(text, "BTCUSDT-1m-2025-04-11.zip"); // "2f79af36…"
@@ -65,7 +65,7 @@ export interface Sha256 {
  *
  * @example
  * ```ts
- * import { createSha256 } from "./checksum.ts";
+ * import { createSha256 } from "@vision-data/client/vision";
  * const h = createSha256();
  * h.update(new TextEncoder().encode("abc"));
  * h.digestHex(); // "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

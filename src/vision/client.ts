@@ -10,19 +10,22 @@ import { HttpSession } from "../http/session.ts";
 import type { KlineColumns, Klines, KlinesMeta } from "../klines.ts";
 import {
   assertIntervalSupported,
+  firstOpenAtOrAfter,
   type Interval,
-  intervalMs,
+  isMonthlyOnly,
   marketCapabilities,
   type MarketType,
   normalizeSymbol,
 } from "../market.ts";
 import { ResourceOwner } from "../resource/owner.ts";
+import { INT_AT_LEAST_1, numberOption } from "../_options.ts";
+import { type ClientStats, emptyStats, type ProgressEvent } from "../client_stats.ts";
+import type { Lifecycle, LifecycleOptions, LifecycleState } from "../resource/lifecycle.ts";
 import { sweepStaleTempDirs } from "../resource/temp_dir.ts";
 import type { DisposeReport } from "../resource/dispose_error.ts";
 import {
   type ArchivePeriod,
   daysOf,
-  monthStart,
   planArchives,
   resolveRange,
   type TimeInput,
@@ -34,7 +37,7 @@ import { PartAssembler } from "./_assemble.ts";
 import { releaseBuffer } from "./_parse_job.ts";
 import { defaultParseWorkers, ParsePool } from "./parse_pool.ts";
 import { Semaphore } from "../_semaphore.ts";
-import { intOption, LIMITS } from "../limits.ts";
+import { LIMITS } from "../limits.ts";
 import {
   csvNameOf,
   DEFAULT_VISION_BASE_URL,
@@ -58,19 +61,13 @@ import { streamAggTradesVision } from "../agg_trades/_vision.ts";
 const logger = getLogger(["vision-data", "vision"]);
 
 /** Options for {@linkcode VisionDataClient}. */
-export interface VisionDataClientOptions {
+export interface VisionDataClientOptions extends LifecycleOptions {
   /** The market whose archives to read. */
   marketType: MarketType;
   /** Archive host. @default {"https://data.binance.vision"} */
   baseUrl?: string;
   /** Archives downloaded at once. @default {8} */
   concurrency?: number;
-  /** Hard budget for dispose, in ms: it settles within this (+ ε). @default {5000} */
-  disposeTimeoutMs?: number;
-  /** Grace for in-flight downloads on dispose before they are aborted. @default {min(250, disposeTimeoutMs)} */
-  graceMs?: number;
-  /** Lifetime signal: aborting it aborts in-flight work (it does not dispose the client). */
-  signal?: AbortSignal;
   /** No response headers within this → retried, then `RequestTimeoutError`. @default {30000} */
   headersTimeoutMs?: number;
   /** No body bytes for this long → retried, then `RequestTimeoutError`. @default {30000} */
@@ -102,15 +99,8 @@ export interface VisionDataClientOptions {
   createHttpClient?: () => Deno.HttpClient;
 }
 
-/** Progress of {@linkcode VisionDataClient.fetchKlines}. */
-export interface FetchProgress {
-  /** Archives finished (downloaded, or found absent). */
-  done: number;
-  /** Archives planned so far: grows when a missing month is replaced by its days. */
-  total: number;
-  /** Zip bytes downloaded so far. */
-  bytes: number;
-}
+/** Progress of {@linkcode VisionDataClient.fetchKlines}: the shared {@linkcode ProgressEvent}. */
+export type FetchProgress = ProgressEvent;
 
 /** Options for {@linkcode VisionDataClient.fetchKlines}. */
 export interface FetchKlinesOptions {
@@ -199,7 +189,7 @@ let sweptStaleTempDirs = false;
  * console.log(k.length, k.gaps);
  * ```
  */
-export class VisionDataClient implements AsyncDisposable {
+export class VisionDataClient implements Lifecycle {
   /** The market. */
   readonly marketType: MarketType;
   /** Archive host, without trailing slash. */
@@ -215,6 +205,7 @@ export class VisionDataClient implements AsyncDisposable {
   #tempDir: string | undefined;
   readonly #inMemorySlots: Semaphore;
   readonly #maxArchiveBytes: number;
+  readonly #stats: ClientStats = emptyStats();
 
   /**
    * Creates a VisionDataClient.
@@ -225,14 +216,21 @@ export class VisionDataClient implements AsyncDisposable {
     marketCapabilities(options.marketType);
     this.marketType = options.marketType;
     this.baseUrl = (options.baseUrl ?? DEFAULT_VISION_BASE_URL).replace(/\/+$/, "");
-    this.concurrency = positiveInt("concurrency", options.concurrency ?? 8);
-    positiveInt("maxAttempts", options.maxAttempts ?? 4);
-    intOption("parseWorkers", options.parseWorkers, 1, 1, 64);
-    this.#maxArchiveBytes = intOption(
+    this.concurrency = numberOption("concurrency", options.concurrency, 8, INT_AT_LEAST_1);
+    numberOption("maxAttempts", options.maxAttempts, 4, INT_AT_LEAST_1);
+    // 0 (parse on the calling thread) is refused: such a parse could not be cut short by dispose.
+    numberOption("parseWorkers", options.parseWorkers, 1, { min: 1, max: 64, integer: true });
+    numberOption("headersTimeoutMs", options.headersTimeoutMs, 30_000, { min: 0 });
+    numberOption("idleTimeoutMs", options.idleTimeoutMs, 30_000, { min: 0 });
+    const retryMin = numberOption("retryMinTimeoutMs", options.retryMinTimeoutMs, 250, { min: 0 });
+    numberOption("retryMaxTimeoutMs", options.retryMaxTimeoutMs, Math.max(5000, retryMin), {
+      min: retryMin,
+    });
+    this.#maxArchiveBytes = numberOption(
       "maxArchiveBytes",
       options.maxArchiveBytes,
       LIMITS.maxArchiveBytes,
-      1,
+      INT_AT_LEAST_1,
     );
     this.#options = options;
     this.#now = options.now ?? Date.now;
@@ -246,6 +244,7 @@ export class VisionDataClient implements AsyncDisposable {
       disposeTimeoutMs: options.disposeTimeoutMs,
       graceMs: options.graceMs,
       signal: options.signal,
+      strictDispose: options.strictDispose,
     });
     // Released LIFO: session, then parse pool, then the HTTP client (sync: always runs).
     this.#owner.adopt("http client", { [Symbol.dispose]: () => this.#closeHttpClient() });
@@ -254,13 +253,22 @@ export class VisionDataClient implements AsyncDisposable {
   }
 
   /** `open`, `closing` (dispose running) or `closed`. */
-  get state(): "open" | "closing" | "closed" {
+  get state(): LifecycleState {
     return this.#owner.state;
   }
 
   /** What the last dispose did (steps, `timedOut`, errors, elapsed); `undefined` before. */
   get lastDisposeReport(): DisposeReport | undefined {
     return this.#owner.lastDisposeReport;
+  }
+
+  /** Counters since creation (the shared {@linkcode ClientStats} shape; REST-only ones stay 0). */
+  get stats(): ClientStats {
+    return {
+      ...this.#stats,
+      requests: this.#stats.requests + (this.#session?.requests ?? 0),
+      cache: { ...this.#stats.cache },
+    };
   }
 
   /** What the client holds right now. */
@@ -320,7 +328,7 @@ export class VisionDataClient implements AsyncDisposable {
     signal: AbortSignal,
   ): Promise<Klines> {
     const { symbol, interval } = meta;
-    const monthlyOnly = interval === "3d" || interval === "1w" || interval === "1M";
+    const monthlyOnly = isMonthlyOnly(interval);
     const plan = planArchives(range, { preferMonthly: options.preferMonthly ?? true, interval });
     logger.debug("Fetching {symbol} {interval}: {count} archives", {
       symbol,
@@ -344,10 +352,11 @@ export class VisionDataClient implements AsyncDisposable {
       retryMinTimeoutMs: this.#options.retryMinTimeoutMs ?? 250,
       retryMaxTimeoutMs: this.#options.retryMaxTimeoutMs ?? 5000,
     };
-    const gapRange = { start: alignUp(range.start, interval), end: range.end };
+    // A range starting mid-candle must not report the part before the first open as a gap.
+    const gapRange = { start: firstOpenAtOrAfter(interval, range.start), end: range.end };
     // Parts are copied into place as they arrive, while the workers parse the next ones.
     const assembler = new PartAssembler({ meta, range, gapRange });
-    const progress: FetchProgress = { done: 0, total: plan.length, bytes: 0 };
+    const progress: ProgressEvent = { source: "vision", done: 0, total: plan.length, bytes: 0 };
     await runWorkerLoop<ArchivePeriod>(plan, {
       concurrency: this.concurrency,
       signal,
@@ -363,6 +372,7 @@ export class VisionDataClient implements AsyncDisposable {
           // Before anyone sees the rows (onArchive writes the cache): corrupt ones never pass.
           checkKlineRows(out.columns, interval, csvNameOf(fileName), 0, kind);
           progress.bytes += out.bytes;
+          this.#stats.bytes += out.bytes;
           const kept = options.onArchive?.({ file: fileName, columns: out.columns }) === true;
           // Once copied into place, the part's buffer (fresh from the parser, ours alone)
           // is freed at once rather than at the next GC: it bounds the fetch's peak RSS.
@@ -384,6 +394,7 @@ export class VisionDataClient implements AsyncDisposable {
           });
         }
         progress.done++;
+        this.#stats.archives++;
         options.onProgress?.({ ...progress });
       },
     });
@@ -445,7 +456,7 @@ export class VisionDataClient implements AsyncDisposable {
     const symbol = normalizeSymbol(options.symbol, this.marketType);
     const now = this.#now();
     const range = resolveRange(options, { now, market: this.marketType });
-    const chunkRows = positiveInt("chunkRows", options.chunkRows ?? 1_000_000);
+    const chunkRows = numberOption("chunkRows", options.chunkRows, 1_000_000, INT_AT_LEAST_1);
     const name = `streamAggTrades ${symbol}`;
     yield* streamAggTradesVision(
       {
@@ -521,6 +532,8 @@ export class VisionDataClient implements AsyncDisposable {
 
   async #closeSession(): Promise<void> {
     const session = this.#session;
+    // Keep its count: stats outlive the session.
+    this.#stats.requests += session?.requests ?? 0;
     this.#session = undefined;
     await session?.close();
   }
@@ -540,7 +553,8 @@ export class VisionDataClient implements AsyncDisposable {
 
   /**
    * Disposes within `disposeTimeoutMs` (see the class docs). Every call returns the same
-   * promise; it rejects with `DisposeError` when a step failed or overran.
+   * promise; it resolves once everything is released (failures in `lastDisposeReport`), or
+   * rejects with `DisposeError` when created with `strictDispose: true`.
    */
   [Symbol.asyncDispose](): Promise<void> {
     return this.#owner[Symbol.asyncDispose]();
@@ -550,29 +564,4 @@ export class VisionDataClient implements AsyncDisposable {
   disposeAsync(): Promise<void> {
     return this.#owner.disposeAsync();
   }
-}
-
-function positiveInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${name} must be a positive integer, got ${value}`);
-  }
-  return value;
-}
-
-const WEEK_MS = 7 * 86_400_000;
-/** 1970-01-05, the first Monday: weekly candles open on Mondays. */
-const FIRST_MONDAY_MS = 4 * 86_400_000;
-
-/**
- * The first candle open at or after `t`, so a range starting mid-candle does not report
- * the part before the first open as a gap. `3d` has no documented grid: left as is.
- */
-function alignUp(t: number, interval: Interval): number {
-  if (interval === "1M") return t === monthStart(t) ? t : monthStart(t, 1);
-  if (interval === "3d") return t;
-  if (interval === "1w") {
-    return Math.ceil((t - FIRST_MONDAY_MS) / WEEK_MS) * WEEK_MS + FIRST_MONDAY_MS;
-  }
-  const ms = intervalMs(interval);
-  return Math.ceil(t / ms) * ms;
 }

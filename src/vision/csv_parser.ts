@@ -60,7 +60,7 @@ const TWO_POW_53 = 2 ** 53;
  *
  * @example
  * ```ts
- * import { parseKlineCsv } from "./csv_parser.ts";
+ * import { parseKlineCsv } from "@vision-data/client/vision";
  * const csv = "1502942400000,4261.48,4261.48,4261.48,4261.48,1.775183,1502942459999," +
  *   "7564.90685084,3,0.075183,320.39085084,0\n";
  * const cols = parseKlineCsv(new TextEncoder().encode(csv), { file: "x.csv" });

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { numberOption } from "../_options.ts";
 import { allocateColumns, type KlineColumns } from "../klines.ts";
 import { ArchiveError, ClientClosedError } from "../errors.ts";
 import { runParseJob } from "./_parse_job.ts";
@@ -15,7 +16,7 @@ import type { WarmUpRequest, WorkerError, WorkerReply, WorkerRequest } from "./_
  *
  * @example
  * ```ts
- * import { defaultParseWorkers } from "@vision-data/client";
+ * import { defaultParseWorkers } from "@vision-data/client/vision";
  * defaultParseWorkers() >= 1; // true
  * ```
  */
@@ -86,7 +87,7 @@ const WARM_UP_ROWS = 2000;
  *
  * @example
  * ```ts ignore
- * import { ParsePool } from "./parse_pool.ts";
+ * import { ParsePool } from "@vision-data/client/vision";
  * await using pool = new ParsePool({ workers: 2 });
  * const columns = await pool.parseZipFile("/tmp/BTCUSDT-1m-2024-01.zip");
  * columns.close.length; // 44640
@@ -109,12 +110,11 @@ export class ParsePool implements AsyncDisposable {
    * @param options worker count and idle timeout
    */
   constructor(options: ParsePoolOptions = {}) {
-    const workers = options.workers ?? defaultParseWorkers();
-    if (!Number.isInteger(workers) || workers < 0) {
-      throw new RangeError(`workers must be an integer >= 0, got ${workers}`);
-    }
-    const idle = options.idleTimeoutMs ?? 1000;
-    if (!(idle >= 0)) throw new RangeError(`idleTimeoutMs must be >= 0, got ${idle}`);
+    const workers = numberOption("workers", options.workers, defaultParseWorkers(), {
+      min: 0,
+      integer: true,
+    });
+    const idle = numberOption("idleTimeoutMs", options.idleTimeoutMs, 1000, { min: 0 });
     this.size = workers;
     this.#idleTimeoutMs = idle;
   }
@@ -137,7 +137,7 @@ export class ParsePool implements AsyncDisposable {
    *
    * @example
    * ```ts ignore
-   * import { ParsePool } from "./parse_pool.ts";
+   * import { ParsePool } from "@vision-data/client/vision";
    * await using pool = new ParsePool();
    * pool.warmUp();
    * ```
@@ -162,7 +162,7 @@ export class ParsePool implements AsyncDisposable {
    *
    * @example
    * ```ts ignore
-   * import { ParsePool } from "./parse_pool.ts";
+   * import { ParsePool } from "@vision-data/client/vision";
    * await using pool = new ParsePool();
    * const c = await pool.parseZipFile("BTCUSDT-1m-2024-01-01.zip");
    * ```
@@ -181,7 +181,7 @@ export class ParsePool implements AsyncDisposable {
    *
    * @example
    * ```ts ignore
-   * import { ParsePool } from "./parse_pool.ts";
+   * import { ParsePool } from "@vision-data/client/vision";
    * await using pool = new ParsePool();
    * const zip = await Deno.readFile("BTCUSDT-1m-2024-01-01.zip");
    * const c = await pool.parseZipBytes(zip, { file: "BTCUSDT-1m-2024-01-01.zip", transfer: true });
@@ -302,7 +302,7 @@ export class ParsePool implements AsyncDisposable {
    *
    * @example
    * ```ts ignore
-   * import { ParsePool } from "./parse_pool.ts";
+   * import { ParsePool } from "@vision-data/client/vision";
    * const pool = new ParsePool();
    * await pool[Symbol.asyncDispose]();
    * ```

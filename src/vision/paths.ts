@@ -23,7 +23,7 @@ export type ArchivePeriodRef = Pick<ArchivePeriod, "kind" | "label">;
  *
  * @example
  * ```ts
- * import { klineArchiveFileName } from "./paths.ts";
+ * import { klineArchiveFileName } from "@vision-data/client/vision";
  * klineArchiveFileName("BTCUSDT", "1m", { kind: "monthly", label: "2024-01" });
  * // "BTCUSDT-1m-2024-01.zip"
  * ```
@@ -44,7 +44,7 @@ export function klineArchiveFileName(
  *
  * @example
  * ```ts
- * import { klineArchiveDir } from "./paths.ts";
+ * import { klineArchiveDir } from "@vision-data/client/vision";
  * klineArchiveDir("um", "BTCUSDT", "1h", "daily");
  * // "data/futures/um/daily/klines/BTCUSDT/1h/"
  * ```
@@ -67,7 +67,7 @@ export function klineArchiveDir(
  *
  * @example
  * ```ts
- * import { klineArchivePath } from "./paths.ts";
+ * import { klineArchivePath } from "@vision-data/client/vision";
  * klineArchivePath("spot", "BTCUSDT", "1m", { kind: "monthly", label: "2024-01" });
  * // "data/spot/monthly/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01.zip"
  * ```
@@ -88,7 +88,7 @@ export function klineArchivePath(
  *
  * @example
  * ```ts
- * import { klineArchiveUrl } from "./paths.ts";
+ * import { klineArchiveUrl } from "@vision-data/client/vision";
  * klineArchiveUrl("https://data.binance.vision/", "cm", "BTCUSD_PERP", "1M", {
  *   kind: "monthly",
  *   label: "2024-01",
@@ -113,7 +113,7 @@ export function klineArchiveUrl(
  *
  * @example
  * ```ts
- * import { checksumUrl } from "./paths.ts";
+ * import { checksumUrl } from "@vision-data/client/vision";
  * checksumUrl("https://x/a.zip"); // "https://x/a.zip.CHECKSUM"
  * ```
  */
@@ -126,7 +126,7 @@ export function checksumUrl(archiveUrl: string): string {
  *
  * @example
  * ```ts
- * import { csvNameOf } from "./paths.ts";
+ * import { csvNameOf } from "@vision-data/client/vision";
  * csvNameOf("BTCUSDT-1h-2023-10-27.zip"); // "BTCUSDT-1h-2023-10-27.csv"
  * ```
  */

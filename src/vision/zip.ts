@@ -56,8 +56,8 @@ const FLAG_ENCRYPTED = 1;
  * @example
  * ```ts
  * import { listZipEntries } from "./zip.ts";
- * import { createZip } from "./_zip_writer.ts";
- * const zip = createZip([{ name: "a.csv", data: new TextEncoder().encode("x\n") }]);
+ * import { createZip } from "@vision-data/client/testing";
+ * const zip = createZip("a.csv", new TextEncoder().encode("x\n"));
  * listZipEntries(zip)[0].name; // "a.csv"
  * ```
  */
@@ -128,8 +128,8 @@ export function listZipEntries(zip: Uint8Array, options: ExtractOptions = {}): Z
  * @example
  * ```ts
  * import { listZipEntries, readZipEntry } from "./zip.ts";
- * import { createZip } from "./_zip_writer.ts";
- * const zip = createZip([{ name: "a.csv", data: new TextEncoder().encode("x\n") }]);
+ * import { createZip } from "@vision-data/client/testing";
+ * const zip = createZip("a.csv", new TextEncoder().encode("x\n"));
  * readZipEntry(zip, listZipEntries(zip)[0]).length; // 2
  * ```
  */
@@ -208,8 +208,8 @@ export function readZipEntry(
  * @example
  * ```ts
  * import { findSingleEntry } from "./zip.ts";
- * import { createZip } from "./_zip_writer.ts";
- * const zip = createZip([{ name: "a.csv", data: new TextEncoder().encode("x\n") }]);
+ * import { createZip } from "@vision-data/client/testing";
+ * const zip = createZip("a.csv", new TextEncoder().encode("x\n"));
  * findSingleEntry(zip).name; // "a.csv"
  * ```
  */
@@ -240,8 +240,8 @@ export function findSingleEntry(zip: Uint8Array, options: ExtractOptions = {}): 
  * @example
  * ```ts
  * import { extractSingleCsvSync } from "./zip.ts";
- * import { createZip } from "./_zip_writer.ts";
- * const zip = createZip([{ name: "a.csv", data: new TextEncoder().encode("x\n") }]);
+ * import { createZip } from "@vision-data/client/testing";
+ * const zip = createZip("a.csv", new TextEncoder().encode("x\n"));
  * new TextDecoder().decode(extractSingleCsvSync(zip)); // "x\n"
  * ```
  */
@@ -262,9 +262,9 @@ export function extractSingleCsvSync(zip: Uint8Array, options: ExtractOptions = 
  *
  * @example
  * ```ts
- * import { extractSingleCsv } from "./zip.ts";
- * import { createZip } from "./_zip_writer.ts";
- * const zip = createZip([{ name: "a.csv", data: new TextEncoder().encode("x\n") }]);
+ * import { extractSingleCsv } from "@vision-data/client/vision";
+ * import { createZip } from "@vision-data/client/testing";
+ * const zip = createZip("a.csv", new TextEncoder().encode("x\n"));
  * const csv = await extractSingleCsv(zip, { file: "a.zip" });
  * ```
  */

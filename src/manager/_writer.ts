@@ -6,9 +6,9 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import type { CacheKey, KlineCache } from "./cache/mod.ts";
-import type { KlineColumns, KlinesMeta } from "./klines.ts";
-import type { KlineKind } from "./kline_kind.ts";
+import type { CacheKey, KlineCache } from "../cache/mod.ts";
+import type { KlineColumns, KlinesMeta } from "../klines.ts";
+import type { KlineKind } from "../kline_kind.ts";
 
 const logger = getLogger(["vision-data", "manager"]);
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { type CacheKey, KlineCache } from "./cache/mod.ts";
+import { type CacheKey, KlineCache } from "../cache/mod.ts";
 import {
   ChecksumMismatchError,
   ClientClosedError,
@@ -14,7 +14,7 @@ import {
   InvalidSymbolError,
   UnsupportedIntervalError,
   VisionDataError,
-} from "./errors.ts";
+} from "../errors.ts";
 import {
   DataSource,
   findGaps,
@@ -23,14 +23,26 @@ import {
   Klines,
   type KlinesMeta,
   mergeRanges,
-} from "./klines.ts";
-import { type Interval, type MarketType, normalizeSymbol } from "./market.ts";
-import { ResourceOwner } from "./resource/owner.ts";
-import { RestDataClient, type RestDataClientOptions } from "./rest/client.ts";
-import { iso, resolveRange, type TimeInput, type TimeRange } from "./time.ts";
-import { SourceTimeoutError } from "./limit_errors.ts";
-import { intOption, LIMITS } from "./limits.ts";
-import { VisionDataClient, type VisionDataClientOptions } from "./vision/client.ts";
+} from "../klines.ts";
+import { type Interval, type MarketType, normalizeSymbol } from "../market.ts";
+import { ResourceOwner } from "../resource/owner.ts";
+import { INT_AT_LEAST_1, numberOption } from "../_options.ts";
+import {
+  type CacheStats,
+  type ClientStats,
+  emptyStats,
+  type ProgressEvent,
+  sumStats,
+} from "../client_stats.ts";
+
+export type { CacheStats };
+import type { DisposeReport } from "../resource/dispose_error.ts";
+import type { Lifecycle, LifecycleOptions, LifecycleState } from "../resource/lifecycle.ts";
+import { RestDataClient, type RestDataClientOptions } from "../rest/client.ts";
+import { iso, resolveRange, type TimeInput, type TimeRange } from "../time.ts";
+import { SourceTimeoutError } from "../limit_errors.ts";
+import { LIMITS } from "../limits.ts";
+import { VisionDataClient, type VisionDataClientOptions } from "../vision/client.ts";
 import {
   type AllowedSources,
   allowedSources,
@@ -46,15 +58,15 @@ import {
   splitMissing,
   subtractRanges,
   visionHorizon,
-} from "./_manager_plan.ts";
-import { runLimited } from "./_worker_loop.ts";
-import { assertKlineKind, type KlineKind } from "./kline_kind.ts";
-import { assertDataType } from "./data_types.ts";
-import { FundingCache } from "./funding/cache.ts";
-import type { FundingRates } from "./funding/funding_rates.ts";
-import type { GetFundingOptions } from "./funding/options.ts";
-import { getFunding } from "./funding/_manager.ts";
-import { DayWriter } from "./_manager_writer.ts";
+} from "./_plan.ts";
+import { runLimited } from "../_worker_loop.ts";
+import { assertKlineKind, type KlineKind } from "../kline_kind.ts";
+import { assertDataType } from "../data_types.ts";
+import { FundingCache } from "../funding/cache.ts";
+import type { FundingRates } from "../funding/funding_rates.ts";
+import type { GetFundingOptions } from "../funding/options.ts";
+import { getFunding } from "../funding/_manager.ts";
+import { DayWriter } from "./_writer.ts";
 
 const logger = getLogger(["vision-data", "manager"]);
 
@@ -70,7 +82,7 @@ const CACHE_READ_CONCURRENCY = 8;
  * const options: DataSourceManagerOptions = { marketType: "spot", disposeTimeoutMs: 2000 };
  * ```
  */
-export interface DataSourceManagerOptions {
+export interface DataSourceManagerOptions extends LifecycleOptions {
   /** The market every call of this manager is about. */
   marketType: MarketType;
   /** Cache root; default `defaultCacheDir()` (`$VISION_DATA_CACHE_DIR` or the platform's). */
@@ -81,16 +93,6 @@ export interface DataSourceManagerOptions {
   visionUrl?: string;
   /** REST API base URL; default the market's (`https://api.binance.com` for spot). */
   restUrl?: string;
-  /**
-   * The hard budget of `[Symbol.asyncDispose]()`, in ms, shared by the manager and the
-   * clients it opened: disposal settles within it (plus timer jitter) even if a client hangs.
-   * @default {5000}
-   */
-  disposeTimeoutMs?: number;
-  /** How long disposal lets calls in flight finish before aborting them. @default {min(250, budget)} */
-  graceMs?: number;
-  /** Lifetime signal: aborting it aborts every call in flight (it does not dispose). */
-  signal?: AbortSignal;
   /** The clock, epoch ms; tests pass the replica's. @default {Date.now} */
   now?: () => number;
   /** How many source fetches (spans, cache files) run at once. @default {4} */
@@ -105,34 +107,17 @@ export interface DataSourceManagerOptions {
   /** Extra options for the Vision client (download concurrency, timeouts, retries). */
   vision?: Omit<
     VisionDataClientOptions,
-    "marketType" | "baseUrl" | "disposeTimeoutMs" | "graceMs" | "signal" | "now"
+    "marketType" | "baseUrl" | keyof LifecycleOptions | "now"
   >;
   /** Extra options for the REST client (pacing, weight budget, retries). */
   rest?: Omit<
     RestDataClientOptions,
-    "marketType" | "baseUrl" | "disposeTimeoutMs" | "graceMs" | "signal" | "now"
+    "marketType" | "baseUrl" | keyof LifecycleOptions | "now"
   >;
 }
 
-/**
- * Progress of {@linkcode DataSourceManager.getData}, per source.
- *
- * @example
- * ```ts
- * import type { DataProgress } from "@vision-data/client";
- * const onProgress = (p: DataProgress) => console.log(p.source, p.done, "/", p.total);
- * ```
- */
-export interface DataProgress {
-  /** The source reporting. */
-  source: "cache" | "vision" | "rest";
-  /** Units done: cache days, archive files or REST pages. */
-  done: number;
-  /** Units planned so far for that source. */
-  total: number;
-  /** Archive bytes downloaded (Vision only). */
-  bytes?: number;
-}
+/** Progress of {@linkcode DataSourceManager.getData}: the shared {@linkcode ProgressEvent}. */
+export type DataProgress = ProgressEvent;
 
 /**
  * Options of {@linkcode DataSourceManager.getData}.
@@ -172,27 +157,6 @@ export interface GetDataOptions {
 }
 
 /**
- * Cache statistics of a manager, counted per UTC day file: every closed day a call looks up
- * counts once as a hit, a miss or an error.
- *
- * @example
- * ```ts
- * import type { CacheStats } from "@vision-data/client";
- * const hitRate = (s: CacheStats) => s.hits / Math.max(1, s.hits + s.misses + s.errors);
- * ```
- */
-export interface CacheStats {
-  /** Days served from the cache. */
-  hits: number;
-  /** Closed days looked up and absent. */
-  misses: number;
-  /** Corrupt files found (deleted by the cache and fetched again) and failed writes. */
-  errors: number;
-  /** Complete days written. */
-  writes: number;
-}
-
-/**
  * Klines from the cache, the Vision archive and the REST API, merged into one sorted,
  * de-duplicated {@linkcode Klines} with per-row `sources` and the `gaps` no source could fill.
  *
@@ -224,7 +188,7 @@ export interface CacheStats {
  * console.log(k.length, k.gaps, manager.getCacheStats());
  * ```
  */
-export class DataSourceManager implements AsyncDisposable {
+export class DataSourceManager implements Lifecycle {
   /** The market. */
   readonly marketType: MarketType;
   readonly #options: DataSourceManagerOptions;
@@ -248,25 +212,27 @@ export class DataSourceManager implements AsyncDisposable {
   constructor(options: DataSourceManagerOptions) {
     this.#options = options;
     this.marketType = options.marketType;
-    const budget = Math.max(0, options.disposeTimeoutMs ?? 5000);
-    const grace = Math.min(budget, Math.max(0, options.graceMs ?? Math.min(250, budget)));
     this.#owner = new ResourceOwner({
       name: "DataSourceManager",
-      disposeTimeoutMs: budget,
-      graceMs: grace,
+      disposeTimeoutMs: options.disposeTimeoutMs,
+      graceMs: options.graceMs,
       signal: options.signal,
+      strictDispose: options.strictDispose,
     });
     // The clients are released one after the other after the manager's grace: each gets
     // half of what is left, so both fit in the one budget even if each uses all of its own.
-    this.#childBudgetMs = Math.floor((budget - grace) / 2);
-    this.#sourceTimeoutMs = intOption(
+    this.#childBudgetMs = Math.floor((this.#owner.disposeTimeoutMs - this.#owner.graceMs) / 2);
+    this.#sourceTimeoutMs = numberOption(
       "sourceTimeoutMs",
       options.sourceTimeoutMs,
       LIMITS.sourceTimeoutMs,
-      1,
+      INT_AT_LEAST_1,
     );
     this.#now = options.now ?? Date.now;
-    this.#concurrency = Math.max(1, options.concurrency ?? 4);
+    this.#concurrency = numberOption("concurrency", options.concurrency, 4, {
+      min: 1,
+      integer: true,
+    });
     this.#cache = options.useCache === false
       ? undefined
       : new KlineCache({ dir: options.cacheDir });
@@ -296,6 +262,15 @@ export class DataSourceManager implements AsyncDisposable {
    */
   getFailoverStats(): FailoverStats {
     return { ...this.#failovers };
+  }
+
+  /**
+   * Counters since creation, in the shape the clients share: the clients' requests, bytes,
+   * archives and pages summed, plus the cache statistics.
+   */
+  get stats(): ClientStats {
+    const own = { ...emptyStats(), cache: { ...this.#stats } };
+    return sumStats(own, ...[this.#vision, this.#rest].flatMap((c) => c ? [c.stats] : []));
   }
 
   /**
@@ -374,14 +349,29 @@ export class DataSourceManager implements AsyncDisposable {
     }
   }
 
+  /** `open`, `closing` (dispose running) or `closed`. */
+  get state(): LifecycleState {
+    return this.#owner.state;
+  }
+
+  /**
+   * What the last dispose did; a client's failed close appears as a failed step named after
+   * the client (its error a `DisposeError` with the client's own report). `undefined` before.
+   */
+  get lastDisposeReport(): DisposeReport | undefined {
+    return this.#owner.lastDisposeReport;
+  }
+
   /** Same as `[Symbol.asyncDispose]()`. */
   disposeAsync(): Promise<void> {
     return this.#owner.disposeAsync();
   }
 
   /**
-   * Aborts calls in flight (after a short grace), closes the clients it opened, and settles
-   * within `disposeTimeoutMs` (+ timer jitter); every call returns the same promise.
+   * Aborts calls in flight (after a short grace), closes the clients it opened, and resolves
+   * within `disposeTimeoutMs` (+ timer jitter) once everything is released — failures are in
+   * `lastDisposeReport`, or reject with `DisposeError` under `strictDispose: true`. Every
+   * call returns the same promise.
    */
   [Symbol.asyncDispose](): Promise<void> {
     return this.#owner[Symbol.asyncDispose]();
@@ -500,7 +490,7 @@ export class DataSourceManager implements AsyncDisposable {
         } else if (columns === null) {
           this.#stats.misses++;
         }
-        req.options.onProgress?.({ source: "cache", done: ++done, total: days.length });
+        req.options.onProgress?.({ source: "cache", done: ++done, total: days.length, bytes: 0 });
       }),
       CACHE_READ_CONCURRENCY,
       req.signal,
@@ -541,7 +531,7 @@ export class DataSourceManager implements AsyncDisposable {
         signal: timer ? AbortSignal.any([signal, timer.signal]) : signal,
         onProgress: (p) => {
           arm();
-          req.options.onProgress?.({ source: "vision", ...p });
+          req.options.onProgress?.(p);
         },
         onArchive: writer && (({ columns }) => writeCompleteDays(writer, req, span, columns)),
       });
@@ -588,8 +578,7 @@ export class DataSourceManager implements AsyncDisposable {
       signal,
       includeOpenCandle: req.options.includeOpenCandle ?? false,
       kind: req.options.kind,
-      onProgress: req.options.onProgress &&
-        ((p) => req.options.onProgress!({ source: "rest", ...p })),
+      onProgress: req.options.onProgress,
     });
     return tag(k, CODE.rest);
   }
@@ -618,6 +607,8 @@ export class DataSourceManager implements AsyncDisposable {
           disposeTimeoutMs: this.#childBudgetMs,
           graceMs: 0,
           signal: this.#owner.signal,
+          // Strict inside: a client's failed close becomes a failed step of the manager's report.
+          strictDispose: true,
           now: this.#now,
         }),
       );
@@ -637,6 +628,8 @@ export class DataSourceManager implements AsyncDisposable {
           disposeTimeoutMs: this.#childBudgetMs,
           graceMs: 0,
           signal: this.#owner.signal,
+          // Strict inside: a client's failed close becomes a failed step of the manager's report.
+          strictDispose: true,
           now: this.#now,
         }),
       );

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { UnsupportedIntervalError } from "./errors.ts";
+import { UnsupportedIntervalError } from "../errors.ts";
 import {
   DataSource,
   findGaps,
@@ -13,15 +13,18 @@ import {
   type Klines,
   mergeRanges,
   SOURCE_CODES,
-} from "./klines.ts";
-import { lowerBound } from "./_float64.ts";
+} from "../klines.ts";
+import { lowerBound } from "../_float64.ts";
 import {
   assertIntervalSupported,
+  candleFloor,
+  firstOpenAtOrAfter,
   type Interval,
   intervalMs,
+  isMonthlyOnly,
   marketCapabilities,
   type MarketType,
-} from "./market.ts";
+} from "../market.ts";
 import {
   DAY_MS,
   daysOf,
@@ -30,7 +33,7 @@ import {
   planArchives,
   type TimeRange,
   utcDay,
-} from "./time.ts";
+} from "../time.ts";
 
 /** Source code of a row in `Klines.sources`, by name. */
 export const CODE: Readonly<Record<"cache" | "vision" | "rest", number>> = {
@@ -39,27 +42,11 @@ export const CODE: Readonly<Record<"cache" | "vision" | "rest", number>> = {
   rest: SOURCE_CODES.indexOf("rest"),
 };
 
-/** Monday 1970-01-05 00:00 UTC: Binance weekly candles open on Mondays. */
-const WEEK_ANCHOR = 4 * DAY_MS;
-
-/**
- * Open time of the candle containing `t`. Intervals that divide a day are aligned to UTC
- * midnight, `1w` to Monday, `1M` to the calendar month. `3d` has no documented anchor, so
- * it is left as is (a misaligned `3d` start may report a short leading gap).
- */
-export function candleFloor(interval: Interval, t: number): number {
-  if (interval === "1M") return monthStart(t);
-  if (interval === "3d") return t;
-  const iv = intervalMs(interval);
-  const anchor = interval === "1w" ? WEEK_ANCHOR : 0;
-  return t - ((((t - anchor) % iv) + iv) % iv);
-}
+// The candle grid lives in market.ts; re-exported for the planner's callers.
+export { candleFloor };
 
 /** Open time of the first candle opening at or after `t` (see {@linkcode candleFloor}). */
-export function candleCeil(interval: Interval, t: number): number {
-  const f = candleFloor(interval, t);
-  return f === t ? t : f + intervalMs(interval, f);
-}
+export const candleCeil: (interval: Interval, t: number) => number = firstOpenAtOrAfter;
 
 /**
  * The span whose candles a request can return: from the first candle opening at or after
@@ -116,7 +103,7 @@ export function clipRanges(ranges: readonly TimeRange[], lo: number, hi: number)
  * request for them is a handful of rows anyway, so they are always fetched.
  */
 export function isCacheable(interval: Interval): boolean {
-  return interval !== "3d" && interval !== "1w" && interval !== "1M";
+  return !isMonthlyOnly(interval);
 }
 
 /** A UTC day of the cache. */
