@@ -24,6 +24,7 @@ import {
   publishedAt,
 } from "./_archive.ts";
 import { Dataset, DEFAULT_SYMBOLS, type SymbolSpec } from "./_dataset.ts";
+import { ArchiveGenerator } from "./_generator.ts";
 import type {
   ArchiveQuery,
   NowInput,
@@ -69,6 +70,13 @@ function noSuchKey(key: string, id: number, extra: Record<string, string> = {}):
   };
 }
 
+/** An archive found for a path. */
+interface Found {
+  built: BuiltArchive;
+  zipName: string;
+  checksum: boolean;
+}
+
 class ReplicaImpl implements Replica {
   readonly origin: string;
   readonly visionUrl: string;
@@ -78,6 +86,7 @@ class ReplicaImpl implements Replica {
   readonly requests: RequestLogEntry[] = [];
   readonly #dataset: Dataset;
   readonly #cache: ArchiveCache;
+  readonly #generator: ArchiveGenerator;
   readonly #lag: PublicationLag;
   readonly #faults: FaultSet;
   readonly #limiter: RateLimiter;
@@ -107,6 +116,17 @@ class ReplicaImpl implements Replica {
       options.csv,
     );
     this.#cache = new ArchiveCache(options.cacheBytes ?? 512 * 1024 * 1024);
+    this.#generator = new ArchiveGenerator({
+      dataset: this.#dataset,
+      cache: this.#cache,
+      zipLevel: options.zipLevel ?? 6,
+      init: {
+        symbols: options.symbols ?? DEFAULT_SYMBOLS,
+        seed,
+        fixtures: options.fixtures ?? [],
+        csv: options.csv ?? {},
+      },
+    });
     this.#lag = {
       daily: options.publicationLagMs?.daily ?? 6 * 3_600_000,
       monthly: options.publicationLagMs?.monthly ?? MONTH_LAG,
@@ -167,8 +187,13 @@ class ReplicaImpl implements Replica {
     this.#limiter.reset();
   }
 
-  cacheStats(): { bytes: number; hits: number; misses: number } {
-    return { bytes: this.#cache.bytes, hits: this.#cache.hits, misses: this.#cache.misses };
+  cacheStats(): { bytes: number; hits: number; misses: number; generating: number } {
+    return {
+      bytes: this.#cache.bytes,
+      hits: this.#cache.hits,
+      misses: this.#cache.misses,
+      generating: this.#generator.generating,
+    };
   }
 
   waitFor(
@@ -241,16 +266,21 @@ class ReplicaImpl implements Replica {
     return { ref, spec, published };
   }
 
-  /** The archive behind a zip or CHECKSUM path: a raw one, else the dataset's if published. */
-  #lookup(path: string): { built: BuiltArchive; zipName: string; checksum: boolean } | null {
+  /**
+   * The archive behind a zip or CHECKSUM path: a raw one, else the dataset's if published.
+   * Big archives come as a promise: they are generated off the request path.
+   */
+  #lookup(path: string): Found | null | Promise<Found | null> {
     const checksum = path.endsWith(".CHECKSUM");
     const key = checksum ? path.slice(0, -".CHECKSUM".length) : path;
     const zipName = key.slice(key.lastIndexOf("/") + 1);
     const raw = this.#raw.get(key);
     if (raw) return { built: raw, zipName, checksum };
     const r = this.#resolveArchive(path);
-    const built = r && this.#build(r);
-    return built ? { built, zipName, checksum } : null;
+    if (!r) return null;
+    const found = (built: BuiltArchive | null) => built ? { built, zipName, checksum } : null;
+    const built = this.#generator.build(r.ref, r.spec, r.published);
+    return built instanceof Promise ? built.then(found) : found(built);
   }
 
   setArchive(path: string, content: { zip?: Uint8Array; csv?: Uint8Array } | null): void {
@@ -382,7 +412,7 @@ class ReplicaImpl implements Replica {
       } else if (rule?.kind === "endless") {
         return this.#endless(entry, rule, finish);
       } else {
-        result = this.#route(req, url, entry, applied);
+        result = await this.#route(req, url, entry, applied);
       }
       let body = result.body;
       if (rule?.kind === "truncate") {
@@ -502,7 +532,12 @@ class ReplicaImpl implements Replica {
     };
   }
 
-  #route(req: Request, url: URL, entry: RequestLogEntry, applied: AppliedFaults): RouteResult {
+  #route(
+    req: Request,
+    url: URL,
+    entry: RequestLogEntry,
+    applied: AppliedFaults,
+  ): RouteResult | Promise<RouteResult> {
     const path = url.pathname;
     if (req.method !== "GET" && req.method !== "HEAD") {
       return {
@@ -582,8 +617,20 @@ class ReplicaImpl implements Replica {
     path: string,
     entry: RequestLogEntry,
     applied: AppliedFaults,
-  ): RouteResult {
+  ): RouteResult | Promise<RouteResult> {
     const found = this.#lookup(path);
+    return found instanceof Promise
+      ? found.then((f) => this.#archiveResult(req, path, entry, applied, f))
+      : this.#archiveResult(req, path, entry, applied, found);
+  }
+
+  #archiveResult(
+    req: Request,
+    path: string,
+    entry: RequestLogEntry,
+    applied: AppliedFaults,
+    found: Found | null,
+  ): RouteResult {
     if (!found) return noSuchKey(path, entry.id);
     const { built, zipName, checksum } = found;
     const common = {
@@ -704,6 +751,7 @@ class ReplicaImpl implements Replica {
     const budget = Math.max(0, this.#options.disposeTimeoutMs ?? 2000);
     // Stalls, latency waits and waiters end; bodies in flight are cut.
     this.#disposeAbort.abort(new Error("Replica disposed"));
+    this.#generator.close();
     for (const kill of [...this.#kills]) kill();
     // Then the server is cancelled, not drained: a graceful shutdown waits on connections whose
     // client stopped reading (the socket write never completes), and once it has started the

@@ -173,8 +173,11 @@ export interface Replica extends AsyncDisposable {
   usedWeight(market: MarketType): number;
   /** Forgets used weight, 429 windows and bans. */
   resetRateLimits(): void;
-  /** Built-archive cache figures. */
-  cacheStats(): { bytes: number; hits: number; misses: number };
+  /**
+   * Built-archive cache figures; `generating`: big archives being generated off the request
+   * path right now.
+   */
+  cacheStats(): { bytes: number; hits: number; misses: number; generating: number };
   /** Same as disposing. */
   close(): Promise<void>;
   /** Whether disposal has started. */
