@@ -25,6 +25,7 @@ import {
 } from "./_archive.ts";
 import { Dataset, DEFAULT_SYMBOLS, type SymbolSpec } from "./_dataset.ts";
 import { ArchiveGenerator } from "./_generator.ts";
+import { checkBandwidth, checkLatency, Pacer } from "./_pacing.ts";
 import type {
   ArchiveQuery,
   NowInput,
@@ -92,6 +93,8 @@ class ReplicaImpl implements Replica {
   readonly #limiter: RateLimiter;
   readonly #options: ReplicaOptions;
   readonly #chunk: number;
+  readonly #latencyMs: number;
+  readonly #bandwidthMbps: number | undefined;
   readonly #disposeAbort = new AbortController();
   readonly #serveAbort = new AbortController();
   readonly #kills = new Set<() => void>();
@@ -107,6 +110,8 @@ class ReplicaImpl implements Replica {
 
   constructor(options: ReplicaOptions) {
     this.#options = options;
+    this.#latencyMs = checkLatency(options.latencyMs);
+    this.#bandwidthMbps = checkBandwidth(options.bandwidthMbps);
     const seed = options.seed ?? 1;
     this.#clock = toClock(options.now);
     this.#dataset = new Dataset(
@@ -393,12 +398,14 @@ class ReplicaImpl implements Replica {
       const applied = this.#faults.pick(req.method, url.pathname);
       if (applied.kinds.length > 0) entry.fault = applied.kinds.join(",");
       const rule = applied.rule;
-      if (applied.latencyMs > 0 || rule?.kind === "stallHeaders") {
+      const latencyMs = applied.latencyMs + this.#latencyMs;
+      if (latencyMs > 0) entry.latencyMs = latencyMs;
+      if (latencyMs > 0 || rule?.kind === "stallHeaders") {
         if (rule?.kind === "stallHeaders") {
           entry.state = "stalled";
           this.#notify(entry);
         }
-        const ms = rule?.kind === "stallHeaders" ? Infinity : applied.latencyMs;
+        const ms = rule?.kind === "stallHeaders" ? Infinity : latencyMs;
         const outcome = await this.#wait(ms, req);
         if (outcome !== "ok") {
           finish(outcome === "client");
@@ -427,8 +434,10 @@ class ReplicaImpl implements Replica {
         finish();
         return new Response(null, { status: result.status, headers: result.headers });
       }
+      const pacer = this.#bandwidthMbps === undefined ? undefined : new Pacer(this.#bandwidthMbps);
+      if (pacer) entry.bandwidthMbps = this.#bandwidthMbps;
       const streaming = rule?.kind === "stallBody" || rule?.kind === "reset" ||
-        body.length > this.#chunk;
+        body.length > Math.min(this.#chunk, pacer?.piece ?? Infinity);
       if (!streaming) {
         entry.bytes = body.length;
         finish();
@@ -437,7 +446,7 @@ class ReplicaImpl implements Replica {
           headers: result.headers,
         });
       }
-      return this.#stream(entry, result, body, rule, finish);
+      return this.#stream(entry, result, body, rule, finish, pacer);
     } catch (e) {
       entry.status = 500;
       finish();
@@ -711,16 +720,17 @@ class ReplicaImpl implements Replica {
     body: Uint8Array,
     rule: FaultRule | undefined,
     finish: (aborted?: boolean) => void,
+    pacer?: Pacer,
   ): Response {
     const cut = rule?.kind === "stallBody" || rule?.kind === "reset";
     const stopAt = cut ? Math.min(body.length, Math.max(0, rule.afterBytes ?? 0)) : body.length;
-    const chunk = this.#chunk;
+    const chunk = Math.min(this.#chunk, pacer?.piece ?? Infinity);
     let offset = 0;
     const stream = trackedBody(this.#tracker(entry, finish), () => {
       if (offset < stopAt) {
         const piece = body.subarray(offset, Math.min(stopAt, offset + chunk));
         offset += piece.length;
-        return { chunk: piece };
+        return { chunk: piece, delayMs: pacer?.delayMs(offset) };
       }
       return rule?.kind === "reset" ? "reset" : rule?.kind === "stallBody" ? "stall" : "end";
     });

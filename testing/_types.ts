@@ -54,6 +54,18 @@ export interface ReplicaOptions {
   rawArchives?: readonly RawArchive[];
   /** Keep at most this many log entries (oldest dropped). @default {100000} */
   maxLogEntries?: number;
+  /**
+   * Delay before every response's headers, in ms (a wide-area round trip; `latency` faults add
+   * to it). A finite number ≥ 0, else `startReplica` throws `ReplicaOptionError`. @default {0}
+   */
+  latencyMs?: number;
+  /**
+   * Bandwidth of every response body, in megabits (10^6 bits) per second: bodies are sent in
+   * pieces of ~10 ms at this rate. A connection carries one response at a time, so this is
+   * the limit per connection. A finite number > 0, else `startReplica` throws
+   * `ReplicaOptionError`. @default {no limit}
+   */
+  bandwidthMbps?: number;
 }
 
 /** An archive served byte-for-byte at a path (see `ReplicaOptions.rawArchives`). */
@@ -98,6 +110,10 @@ export interface RequestLogEntry {
   weight?: number;
   /** `X-MBX-USED-WEIGHT-1M` sent. */
   usedWeight?: number;
+  /** Delay applied before the headers (`latencyMs` option plus `latency` faults). */
+  latencyMs?: number;
+  /** Bandwidth the body was paced to (`bandwidthMbps` option). */
+  bandwidthMbps?: number;
 }
 
 /** A kline query against the replica's truth. */
