@@ -8,7 +8,7 @@
  * deno task bench --only vision   # one area (or several: --only vision,cache)
  * ```
  *
- * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`.
+ * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`, `process`.
  *
  * @module
  */
@@ -19,6 +19,7 @@ import { PYTHON_REFERENCE_MS, runVisionBench } from "./vision_bench.ts";
 import { runRestBench } from "./rest_bench.ts";
 import { runManagerBench } from "./manager_bench.ts";
 import { runReplicaBench } from "./replica_bench.ts";
+import { type ProcessFigure, runProcessBench } from "./process_bench.ts";
 
 /** One line of the table. */
 export interface BenchRow {
@@ -55,6 +56,7 @@ export const AREAS = [
   "rest",
   "dispose",
   "replica",
+  "process",
 ] as const;
 
 const ms = (x: number) => `${fix(x)} ms`;
@@ -296,6 +298,30 @@ export async function runAllBenches(options: RunOptions = {}): Promise<BenchRow[
           ? `Deno.serve static bytes ${fix(bytes.mbPerSec)} MB/s`
           : `Deno.serve "hello" ${fix(hello.reqPerSec, 0)} req/s`,
         x(row.ratio),
+      );
+    }
+  }
+  if (only.has("process")) {
+    options.onArea?.("process");
+    const scenarios = await runProcessBench({ reps: quick ? 1 : 3, print: false });
+    const rss = (f: ProcessFigure) => f.rssBytes ? `, peak RSS ${mb(f.rssBytes)}` : "";
+    for (const s of scenarios) {
+      const where = s.latencyMs ? `replica +${s.latencyMs} ms/request` : "replica on loopback";
+      add(
+        "process",
+        `Cold year 1m, whole \`cli fetch\` process, cache on (${where})`,
+        `${ms(s.cacheOn.ms)}${rss(s.cacheOn)}`,
+        `\`--no-cache\` ${ms(s.noCache.ms)}${rss(s.noCache)}`,
+        x(s.cacheOverNoCache),
+        "≤ 1.3×",
+      );
+      add(
+        "process",
+        `… the same vs the sequential baseline (366 daily zips one by one, then parse; ${where})`,
+        ms(s.cacheOn.ms),
+        `sequential ${ms(s.sequential.ms)}${rss(s.sequential)}`,
+        `${fix(s.speedupOverSequential)}× faster`,
+        "≥ 5× faster",
       );
     }
   }
