@@ -23,6 +23,12 @@ import type { GeneratorInit, GeneratorJob, GeneratorReply } from "./_generator_p
  */
 export const OFF_THREAD_ROWS = 20_000;
 
+/**
+ * Workers at most: a second one keeps a 1m month from queueing behind a 1s month that takes
+ * seconds; more would only compete for the same cores.
+ */
+export const MAX_GENERATORS = 2;
+
 /** What the generator builds from. */
 export interface ArchiveGeneratorOptions {
   /** The replica's dataset (the in-process path). */
@@ -41,12 +47,17 @@ interface Pending {
   job: GeneratorJob;
 }
 
-/** Builds archives in process or in one lazily started worker; shares builds in flight. */
+interface Slot {
+  worker: Worker;
+  job?: Pending;
+}
+
+/** Builds archives in process or in lazily started workers; shares builds in flight. */
 export class ArchiveGenerator {
   readonly #o: ArchiveGeneratorOptions;
   readonly #inFlight = new Map<string, Promise<BuiltArchive | null>>();
-  readonly #pending = new Map<number, Pending>();
-  #worker: Worker | undefined;
+  readonly #queue: Pending[] = [];
+  readonly #slots: Slot[] = [];
   #nextId = 1;
   #closed = false;
 
@@ -54,7 +65,7 @@ export class ArchiveGenerator {
     this.#o = options;
   }
 
-  /** Archives being built in the worker right now (queued ones included). */
+  /** Archives being built in a worker right now (queued ones included). */
   get generating(): number {
     return this.#inFlight.size;
   }
@@ -91,19 +102,32 @@ export class ArchiveGenerator {
       zipLevel,
     };
     const promise = new Promise<BuiltArchive | null>((resolve, reject) => {
-      this.#pending.set(job.id, { resolve, reject, job });
+      this.#queue.push({ resolve, reject, job });
     }).finally(() => this.#inFlight.delete(ref.key));
     this.#inFlight.set(ref.key, promise);
-    this.#spawn().postMessage(job);
+    this.#pump();
     return promise;
   }
 
-  #spawn(): Worker {
-    if (this.#worker) return this.#worker;
+  /** Hands queued jobs to idle workers, starting one when all are busy and there is room. */
+  #pump(): void {
+    while (this.#queue.length > 0) {
+      let slot = this.#slots.find((s) => s.job === undefined);
+      if (!slot) {
+        if (this.#slots.length >= MAX_GENERATORS) return;
+        slot = this.#spawn();
+      }
+      slot.job = this.#queue.shift()!;
+      slot.worker.postMessage(slot.job.job);
+    }
+  }
+
+  #spawn(): Slot {
     const worker = new Worker(new URL("./_generator_worker.ts", import.meta.url).href, {
       type: "module",
     });
-    worker.onmessage = (e: MessageEvent<GeneratorReply>) => this.#onReply(e.data);
+    const slot: Slot = { worker };
+    worker.onmessage = (e: MessageEvent<GeneratorReply>) => this.#onReply(slot, e.data);
     worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();
       this.#fail(new Error(`Archive generator failed: ${e.message}`));
@@ -112,14 +136,15 @@ export class ArchiveGenerator {
       this.#fail(new Error("Archive generator sent an unreadable reply"));
     const init: GeneratorInit = { kind: "init", ...this.#o.init };
     worker.postMessage(init);
-    this.#worker = worker;
-    return worker;
+    this.#slots.push(slot);
+    return slot;
   }
 
-  #onReply(reply: GeneratorReply): void {
-    const p = this.#pending.get(reply.id);
-    if (!p) return;
-    this.#pending.delete(reply.id);
+  #onReply(slot: Slot, reply: GeneratorReply): void {
+    const p = slot.job;
+    if (!p || p.job.id !== reply.id) return;
+    slot.job = undefined;
+    this.#pump();
     if (!reply.ok) return p.reject(new Error(reply.message));
     if (reply.zip === null) return p.resolve(null);
     const built: BuiltArchive = {
@@ -132,12 +157,13 @@ export class ArchiveGenerator {
     p.resolve(built);
   }
 
-  /** Ends the worker (mid-build: it stops at once) and fails every build in flight. */
+  /** Ends every worker (mid-build: it stops at once) and fails every build in flight. */
   #fail(error: Error): void {
-    this.#worker?.terminate();
-    this.#worker = undefined;
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
+    const pending = [...this.#queue.splice(0)];
+    for (const slot of this.#slots.splice(0)) {
+      slot.worker.terminate();
+      if (slot.job) pending.push(slot.job);
+    }
     for (const p of pending) p.reject(error);
   }
 

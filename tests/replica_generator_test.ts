@@ -8,7 +8,7 @@ import { startReplica } from "../testing/mod.ts";
 const NOW = Date.UTC(2024, 2, 5, 5, 0); // 2024-03-05T05:00Z
 const MONTH_1S = "/data/spot/monthly/klines/BTCUSDT/1s/BTCUSDT-1s-2024-01.zip";
 
-Deno.test("a 1s month is generated off the request path: REST, listing and small archives answer meanwhile; dispose stops it", async () => {
+Deno.test("a 1s month is generated off the request path: REST, listing and other archives answer meanwhile; dispose stops it", async () => {
   const replica = await startReplica({ now: NOW });
   try {
     const big = fetch(replica.visionUrl + MONTH_1S).then(
@@ -35,7 +35,13 @@ Deno.test("a 1s month is generated off the request path: REST, listing and small
     );
     assertEquals(day.status, 200);
     assertEquals(new Uint8Array(await day.arrayBuffer())[0], 0x50);
-    // Everything above answered while the month was still being generated.
+    // Another big archive (a 1m month, also worker-built) does not queue behind the 1s month.
+    const month = await fetch(
+      `${replica.visionUrl}/data/spot/monthly/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01.zip`,
+    );
+    assertEquals(month.status, 200);
+    assertEquals(new Uint8Array(await month.arrayBuffer())[0], 0x50);
+    // Everything above answered while the 1s month was still being generated.
     assertEquals(replica.cacheStats().generating, 1);
     const entry = replica.requests.find((e) => e.path === MONTH_1S)!;
     assertEquals(entry.state, "waiting");
