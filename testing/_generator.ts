@@ -1,11 +1,15 @@
 /**
- * Archive generation off the request path: big archives (a month of 1s klines is 2.7 M rows,
- * ~390 MB of CSV to deflate) are built in a Worker, so the replica keeps answering every other
- * request meanwhile, and disposal stops a generation at once (the worker is terminated).
- * Small archives are still built in process: a worker round trip would cost more than them.
+ * Archive generation off the request path, so the replica keeps answering every other request
+ * meanwhile. Small archives are built in process (a round trip would cost more than them);
+ * medium ones (a 1m month, a 1s day: well under 2 s) in Workers; the biggest (a month of 1s
+ * klines is 2.7 M rows, ~390 MB of CSV to deflate, many seconds) in a child process, because
+ * disposal must stop them at once and a Worker's `terminate()` only takes effect once its
+ * running job returns — a killed process stops now. Without the `run` permission the biggest
+ * go to the Workers too.
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { intervalMs } from "../src/market.ts";
 import {
   type ArchiveCache,
@@ -15,7 +19,12 @@ import {
   etagFor,
 } from "./_archive.ts";
 import type { Dataset, SymbolSpec } from "./_dataset.ts";
-import type { GeneratorInit, GeneratorJob, GeneratorReply } from "./_generator_protocol.ts";
+import type {
+  ChildRequest,
+  GeneratorInit,
+  GeneratorJob,
+  GeneratorReply,
+} from "./_generator_protocol.ts";
 
 /**
  * Archives with at least this many rows are built in the worker. Below it (a 1m day, 1h
@@ -28,6 +37,11 @@ export const OFF_THREAD_ROWS = 20_000;
  * seconds; more would only compete for the same cores.
  */
 export const MAX_GENERATORS = 2;
+
+/** Archives with at least this many rows are built in a child process (see the module doc). */
+export const OUT_OF_PROCESS_ROWS = 250_000;
+
+const CHILD = new URL("./_generator_child.ts", import.meta.url).href;
 
 /** What the generator builds from. */
 export interface ArchiveGeneratorOptions {
@@ -58,6 +72,7 @@ export class ArchiveGenerator {
   readonly #inFlight = new Map<string, Promise<BuiltArchive | null>>();
   readonly #queue: Pending[] = [];
   readonly #slots: Slot[] = [];
+  readonly #children = new Set<Deno.ChildProcess>();
   #nextId = 1;
   #closed = false;
 
@@ -101,12 +116,66 @@ export class ArchiveGenerator {
       published,
       zipLevel,
     };
-    const promise = new Promise<BuiltArchive | null>((resolve, reject) => {
-      this.#queue.push({ resolve, reject, job });
+    const built = rows >= OUT_OF_PROCESS_ROWS && canRun()
+      ? this.#inChild(job)
+      : new Promise<BuiltArchive | null>((resolve, reject) => {
+        this.#queue.push({ resolve, reject, job });
+        this.#pump();
+      });
+    const promise = built.then((b) => {
+      if (b) this.#o.cache.set(job.key, b);
+      return b;
     }).finally(() => this.#inFlight.delete(ref.key));
     this.#inFlight.set(ref.key, promise);
-    this.#pump();
     return promise;
+  }
+
+  #built(job: GeneratorJob, zip: Uint8Array, sha256: string): BuiltArchive {
+    const etag = etagFor(job.key, this.#o.dataset.seed);
+    return { zip, sha256, etag, lastModified: job.published };
+  }
+
+  /** Builds in a child process: stdin gets the request, stdout gives SHA-256 hex + zip. */
+  async #inChild(job: GeneratorJob): Promise<BuiltArchive | null> {
+    const { init } = this.#o;
+    const request: ChildRequest = {
+      init: {
+        symbols: init.symbols,
+        seed: init.seed,
+        csv: init.csv,
+        // Only this symbol's fixtures (in order: the first one may define its listing).
+        fixtures: init.fixtures
+          .filter((f) => f.marketType === job.market && f.symbol.toUpperCase() === job.symbol)
+          .map((f) => ({ ...f, csv: Buffer.from(f.csv).toString("base64") })),
+      },
+      job,
+    };
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", "--no-config", "--no-lock", "--no-prompt", CHILD],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#children.add(child);
+    try {
+      const output = child.output();
+      const stdin = child.stdin.getWriter();
+      await stdin.write(new TextEncoder().encode(JSON.stringify(request))).catch(() => {});
+      await stdin.close().catch(() => {});
+      const { success, stdout, stderr } = await output;
+      if (this.#closed) throw new Error("Replica disposed");
+      if (!success) {
+        throw new Error(`Archive generator failed: ${new TextDecoder().decode(stderr).trim()}`);
+      }
+      if (stdout.length === 0) return null;
+      return this.#built(
+        job,
+        stdout.subarray(64),
+        new TextDecoder().decode(stdout.subarray(0, 64)),
+      );
+    } finally {
+      this.#children.delete(child);
+    }
   }
 
   /** Hands queued jobs to idle workers, starting one when all are busy and there is room. */
@@ -146,15 +215,7 @@ export class ArchiveGenerator {
     slot.job = undefined;
     this.#pump();
     if (!reply.ok) return p.reject(new Error(reply.message));
-    if (reply.zip === null) return p.resolve(null);
-    const built: BuiltArchive = {
-      zip: new Uint8Array(reply.zip),
-      sha256: reply.sha256,
-      etag: etagFor(p.job.key, this.#o.dataset.seed),
-      lastModified: p.job.published,
-    };
-    this.#o.cache.set(p.job.key, built);
-    p.resolve(built);
+    p.resolve(reply.zip && this.#built(p.job, new Uint8Array(reply.zip), reply.sha256));
   }
 
   /** Ends every worker (mid-build: it stops at once) and fails every build in flight. */
@@ -167,9 +228,31 @@ export class ArchiveGenerator {
     for (const p of pending) p.reject(error);
   }
 
-  /** Stops any generation at once; later builds of big archives fail. */
-  close(): void {
+  /**
+   * Stops every generation: child processes are killed (they stop at once) and awaited,
+   * Workers terminated; builds in flight and later builds of big archives fail.
+   */
+  async close(): Promise<void> {
     this.#closed = true;
     this.#fail(new Error("Replica disposed"));
+    const children = [...this.#children];
+    for (const child of children) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already exited.
+      }
+    }
+    await Promise.allSettled([...children.map((c) => c.status), ...this.#inFlight.values()]);
+  }
+}
+
+/** Whether this process may start the generator process (the `run` permission for deno). */
+function canRun(): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "run", command: Deno.execPath() }).state ===
+      "granted";
+  } catch {
+    return false;
   }
 }

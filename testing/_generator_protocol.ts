@@ -34,3 +34,11 @@ export interface GeneratorJob {
 export type GeneratorReply =
   | { id: number; ok: true; zip: ArrayBuffer | null; sha256: string }
   | { id: number; ok: false; message: string };
+
+/** What the generator process reads from stdin: the dataset (fixture CSVs in base64) and one job. */
+export interface ChildRequest {
+  init: Omit<GeneratorInit, "kind" | "fixtures"> & {
+    fixtures: (Omit<GeneratorInit["fixtures"][number], "csv"> & { csv: string })[];
+  };
+  job: GeneratorJob;
+}

@@ -761,7 +761,7 @@ class ReplicaImpl implements Replica {
     const budget = Math.max(0, this.#options.disposeTimeoutMs ?? 2000);
     // Stalls, latency waits and waiters end; bodies in flight are cut.
     this.#disposeAbort.abort(new Error("Replica disposed"));
-    this.#generator.close();
+    const generation = this.#generator.close();
     for (const kill of [...this.#kills]) kill();
     // Then the server is cancelled, not drained: a graceful shutdown waits on connections whose
     // client stopped reading (the socket write never completes), and once it has started the
@@ -775,6 +775,7 @@ class ReplicaImpl implements Replica {
       ]);
     } finally {
       clearTimeout(timer);
+      await generation;
       this.#cache.clear();
     }
   }

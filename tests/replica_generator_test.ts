@@ -46,8 +46,8 @@ Deno.test("a 1s month is generated off the request path: REST, listing and other
     const entry = replica.requests.find((e) => e.path === MONTH_1S)!;
     assertEquals(entry.state, "waiting");
     await replica.close();
-    assertEquals(replica.cacheStats().generating, 0);
     const outcome = await big;
+    assertEquals(replica.cacheStats().generating, 0);
     assert(outcome !== 200, `the cut generation must not answer 200, got ${outcome}`);
   } finally {
     await replica.close();
@@ -74,5 +74,34 @@ Deno.test("worker-built archives equal the in-process bytes; concurrent requests
   assertEquals(
     sum,
     `${createHash("sha256").update(local).digest("hex")}  BTCUSDT-1m-2024-01.zip\n`,
+  );
+});
+
+Deno.test("the biggest archives are built in a child process, with the same bytes", async () => {
+  // A 1s month is built out of process by its size; listed in its last hour, it holds 3 600
+  // rows, so the build is quick.
+  const symbols = [{
+    symbol: "NEWUSDT",
+    marketType: "spot" as const,
+    listedAt: "2024-01-31T23:00:00Z",
+  }];
+  await using replica = await startReplica({ now: NOW, symbols });
+  const path = "/data/spot/monthly/klines/NEWUSDT/1s/NEWUSDT-1s-2024-01.zip";
+  const res = fetch(replica.visionUrl + path);
+  await replica.waitFor((e) => e.path === path);
+  assertEquals(replica.cacheStats().generating, 1);
+  const zip = new Uint8Array(await (await res).arrayBuffer());
+  assertEquals(replica.cacheStats().generating, 0);
+  await using twin = await startReplica({ now: NOW, symbols });
+  assertEquals(zip, twin.archiveBytes(path)!);
+  assertEquals(
+    twin.csvFor({ marketType: "spot", symbol: "NEWUSDT", interval: "1s", period: "2024-01" })!
+      .filter((b) => b === 0x0a).length,
+    3600,
+  );
+  const sum = await fetch(replica.visionUrl + path + ".CHECKSUM");
+  assertEquals(
+    await sum.text(),
+    `${createHash("sha256").update(zip).digest("hex")}  NEWUSDT-1s-2024-01.zip\n`,
   );
 });
