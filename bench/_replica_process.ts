@@ -17,6 +17,10 @@ export interface ReplicaProcessOptions {
   symbols?: readonly string[];
   /** Fault rules (`--faults`). */
   faults?: readonly FaultRule[];
+  /** Delay before every response, ms (`--latency-ms`). */
+  latencyMs?: number;
+  /** Pace of every response body, Mbit/s (`--bandwidth-mbps`). */
+  bandwidthMbps?: number;
   /**
    * Another script to run instead of `testing/serve.ts` (with `args` as its arguments); it
    * must print a line `rest: <origin>` (and may print `vision: <origin>…`) once serving.
@@ -73,6 +77,8 @@ export async function startReplicaProcess(
     "--symbols",
     (options.symbols ?? ["BTCUSDT"]).join(","),
     ...(options.faults ? ["--faults", JSON.stringify(options.faults)] : []),
+    ...(options.latencyMs ? ["--latency-ms", String(options.latencyMs)] : []),
+    ...(options.bandwidthMbps ? ["--bandwidth-mbps", String(options.bandwidthMbps)] : []),
   ];
   const child = new Deno.Command(Deno.execPath(), {
     args: denoRunArgs(script, args),

@@ -8,7 +8,7 @@
  * deno task bench --only vision   # one area (or several: --only vision,cache)
  * ```
  *
- * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`, `live`, `dataset`, `limits`, `aggTrades`.
+ * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`, `live`, `dataset`, `limits`, `aggTrades`, `process`.
  *
  * @module
  */
@@ -23,6 +23,7 @@ import { runLiveBench } from "./live_bench.ts";
 import { runDatasetBench } from "./dataset_bench.ts";
 import { runLimitsBench } from "./limits_bench.ts";
 import { runAggTradesBench } from "./agg_trades_bench.ts";
+import { type ProcessFigure, runProcessBench } from "./process_bench.ts";
 
 /** One line of the table. */
 export interface BenchRow {
@@ -63,6 +64,7 @@ export const AREAS = [
   "dataset",
   "limits",
   "aggTrades",
+  "process",
 ] as const;
 
 const ms = (x: number) => `${fix(x)} ms`;
@@ -384,6 +386,30 @@ export async function runAllBenches(options: RunOptions = {}): Promise<BenchRow[
     }
   }
 
+  if (only.has("process")) {
+    options.onArea?.("process");
+    const scenarios = await runProcessBench({ reps: quick ? 1 : 3, print: false });
+    const rss = (f: ProcessFigure) => f.rssBytes ? `, peak RSS ${mb(f.rssBytes)}` : "";
+    for (const s of scenarios) {
+      const where = s.latencyMs ? `replica +${s.latencyMs} ms/request` : "replica on loopback";
+      add(
+        "process",
+        `Cold year 1m, whole \`cli fetch\` process, cache on (${where})`,
+        `${ms(s.cacheOn.ms)}${rss(s.cacheOn)}`,
+        `\`--no-cache\` ${ms(s.noCache.ms)}${rss(s.noCache)}`,
+        x(s.cacheOverNoCache),
+        "≤ 1.3×",
+      );
+      add(
+        "process",
+        `… the same vs the sequential baseline (366 daily zips one by one, then parse; ${where})`,
+        ms(s.cacheOn.ms),
+        `sequential ${ms(s.sequential.ms)}${rss(s.sequential)}`,
+        `${fix(s.speedupOverSequential)}× faster`,
+        "≥ 5× faster",
+      );
+    }
+  }
   return rows;
 }
 

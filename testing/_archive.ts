@@ -223,6 +223,22 @@ export function buildArchive(
 ): BuiltArchive | null {
   const hit = cache.get(ref.key);
   if (hit) return hit;
+  const built = makeArchive(dataset, ref, spec, published, zipLevel);
+  if (built) cache.set(ref.key, built);
+  return built;
+}
+
+/**
+ * Builds the archive of a published period without any cache (the one recipe behind the
+ * in-process path and the generator worker, so both serve the same bytes); null when absent.
+ */
+export function makeArchive(
+  dataset: Dataset,
+  ref: Pick<ArchiveRef, "key" | "interval" | "period" | "zipName" | "kind">,
+  spec: SymbolSpec,
+  published: number,
+  zipLevel: number,
+): BuiltArchive | null {
   // Rows are closed by construction: the file is only published after its last candle closes.
   const csv = dataset.periodCsv(
     spec,
@@ -237,12 +253,10 @@ export function buildArchive(
     level: zipLevel,
     modified: new Date(published),
   });
-  const built: BuiltArchive = {
+  return {
     zip,
     sha256: createHash("sha256").update(zip).digest("hex"),
     etag: etagFor(ref.key, dataset.seed),
     lastModified: published,
   };
-  cache.set(ref.key, built);
-  return built;
 }

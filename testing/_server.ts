@@ -28,6 +28,8 @@ import { fundingArchive, fundingRows, type FundingTruth, handleFundingRate } fro
 import { kindOfEndpoint, kindSpec } from "./_kinds.ts";
 import { aggTradeRows, aggTradesArchive, handleAggTrades } from "./_agg_trades.ts";
 import type { AggTradeColumns } from "../src/agg_trades/columns.ts";
+import { ArchiveGenerator } from "./_generator.ts";
+import { checkBandwidth, checkLatency, Pacer } from "./_pacing.ts";
 import type {
   ArchiveQuery,
   FundingTruthQuery,
@@ -78,6 +80,13 @@ function noSuchKey(key: string, id: number, extra: Record<string, string> = {}):
   };
 }
 
+/** An archive found for a path. */
+interface Found {
+  built: BuiltArchive;
+  zipName: string;
+  checksum: boolean;
+}
+
 class ReplicaImpl implements Replica {
   readonly origin: string;
   readonly visionUrl: string;
@@ -88,11 +97,14 @@ class ReplicaImpl implements Replica {
   readonly requests: RequestLogEntry[] = [];
   readonly #dataset: Dataset;
   readonly #cache: ArchiveCache;
+  readonly #generator: ArchiveGenerator;
   readonly #lag: PublicationLag;
   readonly #faults: FaultSet;
   readonly #limiter: RateLimiter;
   readonly #options: ReplicaOptions;
   readonly #chunk: number;
+  readonly #latencyMs: number;
+  readonly #bandwidthMbps: number | undefined;
   readonly #disposeAbort = new AbortController();
   readonly #serveAbort = new AbortController();
   readonly #kills = new Set<() => void>();
@@ -108,6 +120,8 @@ class ReplicaImpl implements Replica {
 
   constructor(options: ReplicaOptions) {
     this.#options = options;
+    this.#latencyMs = checkLatency(options.latencyMs);
+    this.#bandwidthMbps = checkBandwidth(options.bandwidthMbps);
     const seed = options.seed ?? 1;
     this.#clock = toClock(options.now);
     this.#dataset = new Dataset(
@@ -117,6 +131,17 @@ class ReplicaImpl implements Replica {
       options.csv,
     );
     this.#cache = new ArchiveCache(options.cacheBytes ?? 512 * 1024 * 1024);
+    this.#generator = new ArchiveGenerator({
+      dataset: this.#dataset,
+      cache: this.#cache,
+      zipLevel: options.zipLevel ?? 6,
+      init: {
+        symbols: options.symbols ?? DEFAULT_SYMBOLS,
+        seed,
+        fixtures: options.fixtures ?? [],
+        csv: options.csv ?? {},
+      },
+    });
     this.#lag = {
       daily: options.publicationLagMs?.daily ?? 6 * 3_600_000,
       monthly: options.publicationLagMs?.monthly ?? MONTH_LAG,
@@ -178,8 +203,13 @@ class ReplicaImpl implements Replica {
     this.#limiter.reset();
   }
 
-  cacheStats(): { bytes: number; hits: number; misses: number } {
-    return { bytes: this.#cache.bytes, hits: this.#cache.hits, misses: this.#cache.misses };
+  cacheStats(): { bytes: number; hits: number; misses: number; generating: number } {
+    return {
+      bytes: this.#cache.bytes,
+      hits: this.#cache.hits,
+      misses: this.#cache.misses,
+      generating: this.#generator.generating,
+    };
   }
 
   waitFor(
@@ -265,8 +295,11 @@ class ReplicaImpl implements Replica {
     return { ref, spec, published };
   }
 
-  /** The archive behind a zip or CHECKSUM path: a raw one, else the dataset's if published. */
-  #lookup(path: string): { built: BuiltArchive; zipName: string; checksum: boolean } | null {
+  /**
+   * The archive behind a zip or CHECKSUM path: a raw one, else the dataset's if published.
+   * Big archives come as a promise: they are generated off the request path.
+   */
+  #lookup(path: string): Found | null | Promise<Found | null> {
     const checksum = path.endsWith(".CHECKSUM");
     const key = checksum ? path.slice(0, -".CHECKSUM".length) : path;
     const zipName = key.slice(key.lastIndexOf("/") + 1);
@@ -278,8 +311,10 @@ class ReplicaImpl implements Replica {
     const agg = aggTradesArchive(this.#dataset, this.#cache, key, this.now(), this.#lag, level);
     if (agg) return { built: agg, zipName, checksum };
     const r = this.#resolveArchive(path);
-    const built = r && this.#build(r);
-    return built ? { built, zipName, checksum } : null;
+    if (!r) return null;
+    const found = (built: BuiltArchive | null) => built ? { built, zipName, checksum } : null;
+    const built = this.#generator.build(r.ref, r.spec, r.published);
+    return built instanceof Promise ? built.then(found) : found(built);
   }
 
   setArchive(path: string, content: { zip?: Uint8Array; csv?: Uint8Array } | null): void {
@@ -394,12 +429,14 @@ class ReplicaImpl implements Replica {
       const applied = this.#faults.pick(req.method, url.pathname);
       if (applied.kinds.length > 0) entry.fault = applied.kinds.join(",");
       const rule = applied.rule;
-      if (applied.latencyMs > 0 || rule?.kind === "stallHeaders") {
+      const latencyMs = applied.latencyMs + this.#latencyMs;
+      if (latencyMs > 0) entry.latencyMs = latencyMs;
+      if (latencyMs > 0 || rule?.kind === "stallHeaders") {
         if (rule?.kind === "stallHeaders") {
           entry.state = "stalled";
           this.#notify(entry);
         }
-        const ms = rule?.kind === "stallHeaders" ? Infinity : applied.latencyMs;
+        const ms = rule?.kind === "stallHeaders" ? Infinity : latencyMs;
         const outcome = await this.#wait(ms, req);
         if (outcome !== "ok") {
           finish(outcome === "client");
@@ -413,7 +450,7 @@ class ReplicaImpl implements Replica {
       } else if (rule?.kind === "endless") {
         return this.#endless(entry, rule, finish);
       } else {
-        result = this.#route(req, url, entry, applied);
+        result = await this.#route(req, url, entry, applied);
       }
       let body = result.body;
       if (rule?.kind === "hostileRows" && entry.route === "klines" && result.status === 200) {
@@ -434,8 +471,10 @@ class ReplicaImpl implements Replica {
         finish();
         return new Response(null, { status: result.status, headers: result.headers });
       }
+      const pacer = this.#bandwidthMbps === undefined ? undefined : new Pacer(this.#bandwidthMbps);
+      if (pacer) entry.bandwidthMbps = this.#bandwidthMbps;
       const streaming = rule?.kind === "stallBody" || rule?.kind === "reset" ||
-        body.length > this.#chunk;
+        body.length > Math.min(this.#chunk, pacer?.piece ?? Infinity);
       if (!streaming) {
         entry.bytes = body.length;
         finish();
@@ -444,7 +483,7 @@ class ReplicaImpl implements Replica {
           headers: result.headers,
         });
       }
-      return this.#stream(entry, result, body, rule, finish);
+      return this.#stream(entry, result, body, rule, finish, pacer);
     } catch (e) {
       entry.status = 500;
       finish();
@@ -539,7 +578,12 @@ class ReplicaImpl implements Replica {
     };
   }
 
-  #route(req: Request, url: URL, entry: RequestLogEntry, applied: AppliedFaults): RouteResult {
+  #route(
+    req: Request,
+    url: URL,
+    entry: RequestLogEntry,
+    applied: AppliedFaults,
+  ): RouteResult | Promise<RouteResult> {
     const path = url.pathname;
     if (req.method !== "GET" && req.method !== "HEAD") {
       return {
@@ -629,8 +673,20 @@ class ReplicaImpl implements Replica {
     path: string,
     entry: RequestLogEntry,
     applied: AppliedFaults,
-  ): RouteResult {
+  ): RouteResult | Promise<RouteResult> {
     const found = this.#lookup(path);
+    return found instanceof Promise
+      ? found.then((f) => this.#archiveResult(req, path, entry, applied, f))
+      : this.#archiveResult(req, path, entry, applied, found);
+  }
+
+  #archiveResult(
+    req: Request,
+    path: string,
+    entry: RequestLogEntry,
+    applied: AppliedFaults,
+    found: Found | null,
+  ): RouteResult {
     if (!found) return noSuchKey(path, entry.id);
     const { built, zipName, checksum } = found;
     const common = {
@@ -711,16 +767,17 @@ class ReplicaImpl implements Replica {
     body: Uint8Array,
     rule: FaultRule | undefined,
     finish: (aborted?: boolean) => void,
+    pacer?: Pacer,
   ): Response {
     const cut = rule?.kind === "stallBody" || rule?.kind === "reset";
     const stopAt = cut ? Math.min(body.length, Math.max(0, rule.afterBytes ?? 0)) : body.length;
-    const chunk = this.#chunk;
+    const chunk = Math.min(this.#chunk, pacer?.piece ?? Infinity);
     let offset = 0;
     const stream = trackedBody(this.#tracker(entry, finish), () => {
       if (offset < stopAt) {
         const piece = body.subarray(offset, Math.min(stopAt, offset + chunk));
         offset += piece.length;
-        return { chunk: piece };
+        return { chunk: piece, delayMs: pacer?.delayMs(offset) };
       }
       return rule?.kind === "reset" ? "reset" : rule?.kind === "stallBody" ? "stall" : "end";
     });
@@ -754,6 +811,7 @@ class ReplicaImpl implements Replica {
     // Stalls, latency waits and waiters end; bodies in flight are cut.
     this.#disposeAbort.abort(new Error("Replica disposed"));
     this.live.close();
+    const generation = this.#generator.close();
     for (const kill of [...this.#kills]) kill();
     // Then the server is cancelled, not drained: a graceful shutdown waits on connections whose
     // client stopped reading (the socket write never completes), and once it has started the
@@ -767,6 +825,7 @@ class ReplicaImpl implements Replica {
       ]);
     } finally {
       clearTimeout(timer);
+      await generation;
       this.#cache.clear();
     }
   }

@@ -60,6 +60,18 @@ export interface ReplicaOptions {
   maxLogEntries?: number;
   /** The WebSocket kline streams: fast-forward clock, ping interval, faults. */
   live?: LiveFeedOptions;
+  /**
+   * Delay before every response's headers, in ms (a wide-area round trip; `latency` faults add
+   * to it). A finite number ≥ 0, else `startReplica` throws `ReplicaOptionError`. @default {0}
+   */
+  latencyMs?: number;
+  /**
+   * Bandwidth of every response body, in megabits (10^6 bits) per second: bodies are sent in
+   * pieces of ~10 ms at this rate. A connection carries one response at a time, so this is
+   * the limit per connection. A finite number > 0, else `startReplica` throws
+   * `ReplicaOptionError`. @default {no limit}
+   */
+  bandwidthMbps?: number;
 }
 
 /** An archive served byte-for-byte at a path (see `ReplicaOptions.rawArchives`). */
@@ -118,6 +130,10 @@ export interface RequestLogEntry {
   weight?: number;
   /** `X-MBX-USED-WEIGHT-1M` sent. */
   usedWeight?: number;
+  /** Delay applied before the headers (`latencyMs` option plus `latency` faults). */
+  latencyMs?: number;
+  /** Bandwidth the body was paced to (`bandwidthMbps` option). */
+  bandwidthMbps?: number;
 }
 
 /** A kline query against the replica's truth. */
@@ -213,8 +229,11 @@ export interface Replica extends AsyncDisposable {
   usedWeight(market: MarketType): number;
   /** Forgets used weight, 429 windows and bans. */
   resetRateLimits(): void;
-  /** Built-archive cache figures. */
-  cacheStats(): { bytes: number; hits: number; misses: number };
+  /**
+   * Built-archive cache figures; `generating`: big archives being generated off the request
+   * path right now.
+   */
+  cacheStats(): { bytes: number; hits: number; misses: number; generating: number };
   /** Same as disposing. */
   close(): Promise<void>;
   /** Whether disposal has started. */

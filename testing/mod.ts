@@ -52,6 +52,7 @@ export {
   resolveDecimals,
 } from "./_csv_format.ts";
 export { createZip, type CreateZipOptions } from "./_zip.ts";
+export { ReplicaOptionError } from "./_pacing.ts";
 export type { Interval, MarketType } from "../src/market.ts";
 export { KLINE_COLUMNS, type KlineColumn, type KlineColumns } from "../src/columns.ts";
 export type { TimeInput } from "../src/time.ts";

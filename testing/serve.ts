@@ -10,7 +10,8 @@
  * are listed on spot and USDⓈ-M from 2020-01-01, `*_PERP` on COIN-M), `--seed N`,
  * `--faults JSON` (an array of fault rules), `--lag-daily-ms N`, `--lag-monthly-ms N`,
  * `--weight-limit N|spot=N,um=N,cm=N` (REST request weight per window, every market or
- * per market), `--weight-window-ms N` (the rate-limit window, default 60000).
+ * per market), `--weight-window-ms N` (the rate-limit window, default 60000), `--latency-ms N`
+ * (delay before every response), `--bandwidth-mbps N` (pace of every response body).
  *
  * @module
  */
@@ -36,7 +37,8 @@ export const SERVE_USAGE: string =
   `Usage: serve.ts [--port 8765] [--hostname 127.0.0.1] [--now ISO|ms]
                 [--symbols BTCUSDT,ETHUSDT] [--seed 1] [--faults '[{"kind":"latency","ms":50}]']
                 [--lag-daily-ms 21600000] [--lag-monthly-ms 259200000]
-                [--weight-limit N|spot=6000,um=2400,cm=2400] [--weight-window-ms 60000]`;
+                [--weight-limit N|spot=6000,um=2400,cm=2400] [--weight-window-ms 60000]
+                [--latency-ms 0] [--bandwidth-mbps N]`;
 
 const MARKETS: readonly MarketType[] = ["spot", "um", "cm"];
 
@@ -150,6 +152,18 @@ export function parseServeArgs(args: readonly string[]): ServeArgs {
           throw new TypeError(`--weight-window-ms needs a positive number\n${SERVE_USAGE}`);
         }
         options.rateLimit = { ...options.rateLimit, windowMs: ms };
+        break;
+      }
+      case "--latency-ms": {
+        const ms = num();
+        if (ms < 0) throw new TypeError(`--latency-ms needs a number ≥ 0\n${SERVE_USAGE}`);
+        options.latencyMs = ms;
+        break;
+      }
+      case "--bandwidth-mbps": {
+        const mbps = num();
+        if (mbps <= 0) throw new TypeError(`--bandwidth-mbps needs a number > 0\n${SERVE_USAGE}`);
+        options.bandwidthMbps = mbps;
         break;
       }
       default:

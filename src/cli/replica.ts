@@ -28,6 +28,10 @@ Options:
   --weight-window-ms N  length of the sliding rate-limit window         [default: 60000]
   --lag-daily-ms N    publication lag of daily files after the day ends [default: 21600000]
   --lag-monthly-ms N  publication lag of monthly files                  [default: 259200000]
+  --latency-ms N      delay before every response, in ms (a wide-area round trip)
+                                                                          [default: 0]
+  --bandwidth-mbps N  pace of every response body, in megabits/s (per connection)
+                                                                    [default: no limit]
   --help, -h          this text
 `;
 
@@ -39,7 +43,20 @@ const OPTIONS = {
   "weight-window-ms": { type: "string" },
   "lag-daily-ms": { type: "string" },
   "lag-monthly-ms": { type: "string" },
+  "latency-ms": { type: "string" },
+  "bandwidth-mbps": { type: "string" },
 } as const;
+
+/** A positive decimal number option (`--bandwidth-mbps 0.5`). */
+function parsePositiveNumber(name: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n) || n <= 0) {
+    throw new UsageError(
+      `Bad value for --${name} ${JSON.stringify(value)}: expected a number > 0 (e.g. 50 or 0.5)`,
+    );
+  }
+  return n;
+}
 
 async function run(args: string[], { io, signal }: CommandContext): Promise<number> {
   const { values } = parseCommandArgs(args, OPTIONS, 0);
@@ -58,6 +75,14 @@ async function run(args: string[], { io, signal }: CommandContext): Promise<numb
   for (const name of ["weight-window-ms", "lag-daily-ms", "lag-monthly-ms"] as const) {
     const v = str(values, name);
     if (v !== undefined) forward.push(`--${name}`, String(parseIntArg(name, v, 0, 2 ** 31)));
+  }
+  const latency = str(values, "latency-ms");
+  if (latency !== undefined) {
+    forward.push("--latency-ms", String(parseIntArg("latency-ms", latency, 0, 3_600_000)));
+  }
+  const bandwidth = str(values, "bandwidth-mbps");
+  if (bandwidth !== undefined) {
+    forward.push("--bandwidth-mbps", String(parsePositiveNumber("bandwidth-mbps", bandwidth)));
   }
   const weightLimit = str(values, "weight-limit");
   if (weightLimit !== undefined) forward.push("--weight-limit", weightLimit);
