@@ -22,4 +22,5 @@ export * from "./src/cache/mod.ts";
 export * from "./src/vision/mod.ts";
 export * from "./src/rest/mod.ts";
 export * from "./src/manager.ts";
+export * from "./src/stream.ts";
 export * from "./src/export/mod.ts";
