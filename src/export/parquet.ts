@@ -23,7 +23,7 @@ export interface ParquetOptions {
 type SchemaElement = NonNullable<Parameters<typeof parquetWrite>[0]["schema"]>[number];
 
 /** The Parquet schema of the export columns (root first). */
-function exportSchema(): SchemaElement[] {
+export function exportSchema(): SchemaElement[] {
   const schema: SchemaElement[] = [{ name: "root", num_children: EXPORT_COLUMNS.length }];
   for (const col of EXPORT_COLUMNS) {
     if (col.kind === "float") {
@@ -44,18 +44,18 @@ function exportSchema(): SchemaElement[] {
   return schema;
 }
 
-/** A ByteWriter whose buffer is drained to a file after every row group. */
-class FileFlushWriter extends ByteWriter {
-  #file: Deno.FsFile;
+/** A ByteWriter whose buffer is drained to a file (or any byte sink) after every row group. */
+export class FileFlushWriter extends ByteWriter {
+  #sink: (bytes: Uint8Array) => Promise<unknown>;
   #signal?: AbortSignal;
-  constructor(file: Deno.FsFile, signal?: AbortSignal) {
+  constructor(file: Deno.FsFile | ((bytes: Uint8Array) => Promise<unknown>), signal?: AbortSignal) {
     super(1 << 20);
-    this.#file = file;
+    this.#sink = typeof file === "function" ? file : (bytes) => writeAll(file, bytes);
     this.#signal = signal;
   }
   async flush(): Promise<void> {
     this.#signal?.throwIfAborted();
-    await writeAll(this.#file, new Uint8Array(this.buffer, 0, this.index));
+    await this.#sink(new Uint8Array(this.buffer, 0, this.index));
     this.index = 0;
   }
   override finish(): Promise<void> {
