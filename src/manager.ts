@@ -44,6 +44,7 @@ import {
   visionHorizon,
 } from "./_manager_plan.ts";
 import { runLimited } from "./_worker_loop.ts";
+import { Semaphore } from "./_semaphore.ts";
 import { KlinesStream, type StreamOptions, streamSpans } from "./stream.ts";
 import { DayWriter } from "./_manager_writer.ts";
 
@@ -51,6 +52,8 @@ const logger = getLogger(["vision-data", "manager"]);
 
 /** Cache files read at once: local reads are cheap to overlap (the cache's own default). */
 const CACHE_READ_CONCURRENCY = 8;
+/** Chunks (months; days of `1s`) `getData` fetches at once. */
+const GET_DATA_AHEAD = 7;
 
 /**
  * Options of {@linkcode DataSourceManager}.
@@ -214,6 +217,7 @@ export class DataSourceManager implements AsyncDisposable {
   readonly #childBudgetMs: number;
   readonly #cache: KlineCache | undefined;
   readonly #stats: CacheStats = { hits: 0, misses: 0, errors: 0, writes: 0 };
+  readonly #cacheReads = new Semaphore(CACHE_READ_CONCURRENCY);
   #vision: VisionDataClient | undefined;
   #rest: RestDataClient | undefined;
 
@@ -268,9 +272,10 @@ export class DataSourceManager implements AsyncDisposable {
    * ```
    */
   async getData(options: GetDataOptions): Promise<Klines> {
-    // The collection of the stream, with as many chunks in flight as the manager's
-    // concurrency; the chunks are joined, not copied.
-    return await this.stream({ ahead: this.#concurrency - 1, ...options }).collect();
+    // The collection of the stream; the chunks are joined, not copied. Nothing waits on a
+    // consumer here, so enough chunks run at once to keep every source busy (each bounds
+    // its own connections, parse workers and cache reads).
+    return await this.stream({ ahead: GET_DATA_AHEAD, ...options }).collect();
   }
 
   /**
@@ -444,7 +449,14 @@ export class DataSourceManager implements AsyncDisposable {
         signal.throwIfAborted();
         let columns;
         try {
-          columns = await cache.read(cacheKey(meta, d.day));
+          // One limit for the whole manager: the chunks of a stream read their days at
+          // the same time, and more reads at once than this only queue in the thread pool.
+          const release = await this.#cacheReads.acquire(signal);
+          try {
+            columns = await cache.read(cacheKey(meta, d.day));
+          } finally {
+            release();
+          }
         } catch (err) {
           // Corrupt (already deleted by the cache) or unreadable: count it and refetch.
           this.#stats.errors++;

@@ -137,11 +137,12 @@ export class KlinesStream implements AsyncIterable<Klines> {
         this.#check();
         this.#rows += k.length;
         this.#gaps = mergeRanges([...this.#gaps, ...k.gaps]);
+        const counts = new Float64Array(SOURCE_CODES.length);
         for (const c of k.chunks) {
           const s = c.sources;
-          if (!s) continue;
-          for (let j = 0; j < s.length; j++) this.#sourceRows[SOURCE_CODES[s[j]]]++;
+          if (s) { for (let j = 0; j < s.length; j++) counts[s[j]]++; }
         }
+        SOURCE_CODES.forEach((name, code) => this.#sourceRows[name] += counts[code]);
         yield k;
       }
     } finally {
