@@ -6,14 +6,11 @@
  * @module
  */
 import { RecordBatchFileWriter } from "apache-arrow";
-import { ParquetWriter } from "hyparquet-writer";
 import { KLINE_COLUMNS, type KlineColumns, Klines } from "../klines.ts";
 import { writeAll, writeFileAtomic } from "../_atomic_file.ts";
-import { toInt64 } from "../_float64.ts";
 import { klineArrowSchema, klineRecordBatch } from "../_arrow_schema.ts";
-import { EXPORT_COLUMNS } from "../columns.ts";
 import { csvChunks } from "./csv.ts";
-import { exportSchema, FileFlushWriter } from "./parquet.ts";
+import { type ChunkWriter, parquetWasmWriter } from "./_parquet_wasm.ts";
 import { type ExportFormat, exportFormatOf } from "./write.ts";
 
 /**
@@ -91,7 +88,7 @@ export async function writeChunks(
     ? csvWriter(sink)
     : options.format === "arrow"
     ? arrowWriter(sink)
-    : parquetWriter(sink, options.rowGroupSize ?? 100_000, signal);
+    : parquetWasmWriter(sink, options.rowGroupSize ?? 100_000);
   let rows = 0;
   try {
     for await (const chunk of chunks) {
@@ -114,12 +111,6 @@ export async function writeChunks(
 /** The column chunks of one item: a Klines' chunks (views), or the columns themselves. */
 function columnsOf(item: Klines | KlineColumns): KlineColumns[] {
   return item instanceof Klines ? item.chunks.map((c) => c.columns) : [item];
-}
-
-interface ChunkWriter {
-  write(columns: KlineColumns): Promise<void>;
-  finish(): Promise<void>;
-  abort(): Promise<void>;
 }
 
 const encoder = new TextEncoder();
@@ -189,76 +180,6 @@ function arrowWriter(sink: ByteSink): ChunkWriter {
       await pump;
     },
   };
-}
-
-/** Parquet: chunks are gathered into row groups of `rowGroupSize` rows, each flushed at once. */
-function parquetWriter(sink: ByteSink, rowGroupSize: number, signal?: AbortSignal): ChunkWriter {
-  const size = Math.max(1, Math.floor(rowGroupSize));
-  const pq = new ParquetWriter({
-    writer: new FileFlushWriter(sink, signal),
-    schema: exportSchema(),
-    createdBy: "vision-data",
-  });
-  let pending: KlineColumns[] = [];
-  let pendingRows = 0;
-  const group = async (columns: KlineColumns) => {
-    const n = columns.openTime.length;
-    await pq.write({
-      columnData: EXPORT_COLUMNS.map((col) => ({
-        name: col.name,
-        // TIMESTAMP columns convert numbers themselves; a bare INT64 column wants bigints.
-        data: col.kind === "int" ? toInt64(columns[col.field]) : columns[col.field],
-      })),
-      rowGroupSize: n,
-    });
-  };
-  const flush = async (all: boolean) => {
-    while (pendingRows >= size || (all && pendingRows > 0)) {
-      const take = Math.min(size, pendingRows);
-      const joined = takeRows(pending, take);
-      pending = joined.rest;
-      pendingRows -= take;
-      await group(joined.columns);
-    }
-  };
-  return {
-    async write(columns) {
-      pending.push(columns);
-      pendingRows += columns.openTime.length;
-      await flush(false);
-    },
-    async finish() {
-      await flush(true);
-      await pq.finish();
-    },
-    abort: () => Promise.resolve(),
-  };
-}
-
-/** The first `n` rows of the chunks (one chunk as is when it fits exactly), and the rest. */
-function takeRows(
-  chunks: KlineColumns[],
-  n: number,
-): { columns: KlineColumns; rest: KlineColumns[] } {
-  if (chunks[0].openTime.length === n) return { columns: chunks[0], rest: chunks.slice(1) };
-  const out = {} as KlineColumns;
-  for (const name of KLINE_COLUMNS) out[name] = new Float64Array(n);
-  const rest: KlineColumns[] = [];
-  let at = 0;
-  for (const c of chunks) {
-    const len = c.openTime.length;
-    const take = Math.min(len, n - at);
-    if (take > 0) {
-      for (const name of KLINE_COLUMNS) out[name].set(c[name].subarray(0, take), at);
-      at += take;
-    }
-    if (take < len) {
-      const tail = {} as KlineColumns;
-      for (const name of KLINE_COLUMNS) tail[name] = c[name].subarray(take);
-      rest.push(tail);
-    }
-  }
-  return { columns: out, rest };
 }
 
 function emptyColumns(): KlineColumns {
