@@ -26,10 +26,13 @@ export {
   type DataProgress,
   DataSourceManager,
   type DataSourceManagerOptions,
+  type FailoverStats,
   fetchMarketData,
   type FetchMarketDataOptions,
   type GetDataOptions,
+  type StreamDataOptions,
 } from "./src/manager/mod.ts";
+export { KlinesStream, type SourceRows, type StreamOptions } from "./src/stream.ts";
 export {
   type ArchiveRows,
   type FetchKlinesOptions,
@@ -48,6 +51,7 @@ export type { ClientStats, ProgressEvent } from "./src/client_stats.ts";
 // The data.
 export {
   DataSource,
+  type KlineChunk,
   type KlineColumn,
   type KlineColumns,
   type KlineRecord,

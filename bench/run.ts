@@ -8,7 +8,7 @@
  * deno task bench --only vision   # one area (or several: --only vision,cache)
  * ```
  *
- * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`, `live`, `dataset`, `limits`, `aggTrades`, `process`.
+ * Areas: `vision`, `pipeline`, `cache`, `manager`, `rest`, `dispose`, `replica`, `live`, `dataset`, `limits`, `aggTrades`, `process`, `stream`.
  *
  * @module
  */
@@ -24,6 +24,7 @@ import { runDatasetBench } from "./dataset_bench.ts";
 import { runLimitsBench } from "./limits_bench.ts";
 import { runAggTradesBench } from "./agg_trades_bench.ts";
 import { type ProcessFigure, runProcessBench } from "./process_bench.ts";
+import { runStreamBench } from "./stream_bench.ts";
 
 /** One line of the table. */
 export interface BenchRow {
@@ -65,6 +66,7 @@ export const AREAS = [
   "limits",
   "aggTrades",
   "process",
+  "stream",
 ] as const;
 
 const ms = (x: number) => `${fix(x)} ms`;
@@ -290,6 +292,54 @@ export async function runAllBenches(options: RunOptions = {}): Promise<BenchRow[
         "≤ budget + ε",
       );
     }
+  }
+
+  if (only.has("stream")) {
+    options.onArea?.("stream");
+    const st = await runStreamBench({ reps: quick ? 3 : 5, print: false });
+    const rate = (rows: number, t: number) => mrows(rows / (t / 1000));
+    add(
+      "stream",
+      `Warm year 1m via getData (${st.yearRows} rows, chunks joined, no copy)`,
+      `${ms(st.warmGetDataMs)} (${rate(st.yearRows, st.warmGetDataMs)})`,
+      `KlineCache.readDays of the same days ${ms(st.warmReadDaysMs)}`,
+      x(st.warmGetDataMs / st.warmReadDaysMs),
+      "≤ ×1.2, ≥ 20 M rows/s",
+    );
+    const colBytes = st.yearRows * 88;
+    add(
+      "stream",
+      "Parquet write of the warm year (MB/s of columns)",
+      `${ms(st.parquetWriteMs)} (${fix(colBytes / 1e3 / st.parquetWriteMs)} MB/s)`,
+      `Deno.writeFile of the column bytes ${ms(st.rawWriteMs)}`,
+      x(st.parquetWriteMs / st.rawWriteMs),
+      "≥ 100 MB/s",
+    );
+    add(
+      "stream",
+      `stream() → Parquet, 6 years 1m (${st.parquet6y.rows} rows), fresh process: peak RSS`,
+      `${mb(st.parquet6y.peakBytes)} (${ms(st.parquet6y.ms)})`,
+      `1 year: ${mb(st.parquet1y.peakBytes)} (${ms(st.parquet1y.ms)})`,
+      x(st.parquet6y.peakBytes / st.parquet1y.peakBytes),
+      "≤ 400 MB, flat",
+    );
+    const cols1s = st.month1s.rows * 89;
+    add(
+      "stream",
+      `One month of 1s cold via getData (${st.month1s.rows} rows, daily archives), fresh process`,
+      ms(st.month1s.ms),
+      `single-thread inflate of the same archives ${ms(st.inflate1sMs)}`,
+      x(st.month1s.ms / st.inflate1sMs),
+      "≤ ×1.3",
+    );
+    add(
+      "stream",
+      "… its peak RSS",
+      mb(st.month1s.peakBytes),
+      `its columns ${mb(cols1s)}`,
+      x(st.month1s.peakBytes / cols1s),
+      "≤ ×2",
+    );
   }
 
   if (only.has("replica")) {

@@ -4,24 +4,13 @@
  *
  * @module
  */
-import {
-  Field,
-  Float64,
-  Int64,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table,
-  tableToIPC,
-  TimestampMillisecond,
-} from "apache-arrow";
+import { makeData, RecordBatch, Struct, Table, tableToIPC } from "apache-arrow";
 // CRC-32 from node:zlib is native in Deno 2.9: ~30 GB/s here, so a year of 1m (46 MB)
 // verifies in ~1.5 ms, against ~25 ms for SHA-256 and ~6 ms for a JS 32-bit hash. It
 // catches every burst error up to 32 bits (what bad sectors and torn writes look like); it
 // is not tamper-proof, which a local cache does not need.
 import { crc32 } from "node:zlib";
-import { toInt64 } from "../_float64.ts";
+import { klineArrowSchema, storedValues } from "../_arrow_schema.ts";
 import { EXPORT_COLUMNS, type ExportKind } from "../columns.ts";
 import { allocateColumns, type KlineColumns } from "../klines.ts";
 import { FlatBuffer } from "./_flatbuffers.ts";
@@ -97,21 +86,13 @@ function int64ToFloat64InPlace(f: Float64Array): void {
   for (let i = 0, j = 0; i < f.length; i++, j += 2) f[i] = i32[j + 1] * TWO_32 + u32[j];
 }
 
-function arrowType(kind: ExportKind): Float64 | Int64 | TimestampMillisecond {
-  if (kind === "float") return new Float64();
-  if (kind === "int") return new Int64();
-  return new TimestampMillisecond("UTC");
-}
-
 /**
  * Encodes validated columns as an Arrow IPC file with the identity, row count and checksum
  * in the schema metadata.
  */
 export function encodeKlineFile(identity: FileIdentity, columns: KlineColumns): Uint8Array {
   const rows = columns.openTime.length;
-  const stored = SCHEMA.map((s) =>
-    s.kind === "float" ? columns[s.field] : toInt64(columns[s.field])
-  );
+  const stored = storedValues(columns);
   let crc = 0;
   for (const a of stored) crc = crc32(bytesOf(a), crc);
   const metadata = new Map<string, string>([
@@ -123,12 +104,18 @@ export function encodeKlineFile(identity: FileIdentity, columns: KlineColumns): 
     [META.interval, identity.interval],
     [META.day, identity.day],
   ]);
-  const fields = SCHEMA.map((s) => new Field(s.name, arrowType(s.kind), false));
-  const schema = new Schema(fields, metadata);
-  const children = SCHEMA.map((_, i) =>
-    makeData({ type: fields[i].type, length: rows, nullCount: 0, data: stored[i] } as never)
+  // The schema every kline file and table uses; the batch's float columns are the
+  // stored arrays above, so the checksum covers exactly what is written.
+  const schema = klineArrowSchema(metadata);
+  const children = schema.fields.map((f, i) =>
+    makeData({ type: f.type, length: rows, nullCount: 0, data: stored[i] } as never)
   );
-  const struct = makeData({ type: new Struct(fields), length: rows, nullCount: 0, children });
+  const struct = makeData({
+    type: new Struct(schema.fields),
+    length: rows,
+    nullCount: 0,
+    children,
+  });
   return tableToIPC(new Table([new RecordBatch(schema, struct)]), "file");
 }
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { dirname } from "@std/path";
 import { type DataSource, KLINE_COLUMNS, type Klines, SOURCE_CODES } from "../klines.ts";
 import { type Interval, type MarketType, normalizeSymbol } from "../market.ts";
 import { iso, type TimeRange } from "../time.ts";
@@ -13,8 +14,10 @@ import {
   type ExportFormat,
   exportFormatOf,
   formatNumber,
-  writeKlines,
+  writeChunks,
+  writeKlinesStream,
 } from "../export/mod.ts";
+import type { SourceRows } from "../stream.ts";
 import {
   parseCommandArgs,
   parseDateArg,
@@ -46,7 +49,9 @@ Options:
   --start DATE             first open time: YYYY-MM-DD, ISO-8601 (UTC), epoch ms, now, -7d/-12h/-30m  (required)
   --end DATE               end, exclusive                                   [default: now]
   --source SRC             auto|cache|vision|rest (auto: cache, then Vision, then REST)
-  --out FILE               .csv, .arrow (Arrow IPC file) or .parquet; written atomically
+  --out FILE               .csv, .arrow (Arrow IPC file) or .parquet, streamed chunk by
+                           chunk (memory stays flat) and renamed into place when complete;
+                           \`-\` writes CSV to stdout
   --cache-dir DIR          cache directory  [default: $VISION_DATA_CACHE_DIR or the user cache]
   --no-cache               neither read nor write the cache
   --vision-url URL         Vision archive base URL   [default: https://data.binance.vision]
@@ -124,7 +129,7 @@ export function parseFetchArgs(args: string[]): FetchArgs | undefined {
   const start = str(values, "start");
   if (start === undefined) throw new UsageError("Missing --start DATE");
   const out = str(values, "out");
-  const format = out === undefined ? undefined : exportFormatOf(out);
+  const format = out === undefined ? undefined : out === "-" ? "csv" : exportFormatOf(out);
   if (out !== undefined && format === undefined) {
     throw new UsageError(
       `Unknown output format for --out ${JSON.stringify(out)}: use a file ending in ${
@@ -203,11 +208,21 @@ function formatDuration(ms: number): string {
 }
 
 /** `vision 1,440, rest 60`: rows per source that served any, in SOURCE_CODES order. */
-function describeSources(k: Klines): string {
-  const counts = new Array<number>(SOURCE_CODES.length).fill(0);
-  for (const code of k.sources ?? []) counts[code]++;
-  return SOURCE_CODES.map((name, i) => counts[i] > 0 ? `${name} ${formatCount(counts[i])}` : "")
+function describeSources(counts: Readonly<SourceRows>): string {
+  return SOURCE_CODES.map((name) => counts[name] > 0 ? `${name} ${formatCount(counts[name])}` : "")
     .filter(Boolean).join(", ");
+}
+
+/** Fails before any fetch when `--out`'s directory is missing (or not a directory). */
+async function assertOutputDir(out: string): Promise<void> {
+  const dir = dirname(out);
+  const info = await Deno.stat(dir).catch(() => undefined);
+  if (!info?.isDirectory) {
+    throw new UsageError(
+      `Bad --out ${JSON.stringify(out)}: the directory ${JSON.stringify(dir)} does not exist ` +
+        `(create it first, or write to an existing directory or - for stdout)`,
+    );
+  }
 }
 
 async function run(args: string[], { io, signal }: CommandContext): Promise<number> {
@@ -216,6 +231,7 @@ async function run(args: string[], { io, signal }: CommandContext): Promise<numb
     io.stdout(USAGE);
     return ExitCode.OK;
   }
+  if (a.out !== undefined && a.out !== "-") await assertOutputDir(a.out);
   if (a.data === "funding") return await runFundingFetch(a, { io, signal });
   if (a.data === "aggTrades") return await runAggTradesFetch(a, { io, signal });
   const progress = new Progress(io, a.quiet);
@@ -232,27 +248,35 @@ async function run(args: string[], { io, signal }: CommandContext): Promise<numb
     vision: a.concurrency === undefined ? undefined : { concurrency: a.concurrency },
   });
   const t0 = performance.now();
-  let klines: Klines;
+  let klines: Klines | undefined;
   let fetchMs: number;
   let written: { bytes: number; ms: number } | undefined;
   let disposeMs: number;
+  const stream = manager.stream({
+    symbol: a.symbol,
+    interval: a.interval,
+    start: a.start,
+    end: a.end ?? now ?? Date.now(),
+    enforceSource: a.source,
+    kind: a.kind,
+    signal,
+    onProgress: (p) => progress.update({ label: p.source, ...p }),
+  });
   try {
-    klines = await manager.getData({
-      symbol: a.symbol,
-      interval: a.interval,
-      start: a.start,
-      end: a.end ?? now ?? Date.now(),
-      enforceSource: a.source,
-      kind: a.kind,
-      signal,
-      onProgress: (p) => progress.update({ label: p.source, ...p }),
-    });
-    fetchMs = performance.now() - t0;
-    if (a.out) {
-      const w0 = performance.now();
-      const bytes = await writeKlines(klines, a.out, { format: a.format, signal });
-      written = { bytes, ms: performance.now() - w0 };
+    if (a.out === "-") {
+      const decoder = new TextDecoder();
+      await writeChunks(stream, (bytes) => {
+        io.stdout(decoder.decode(bytes));
+        return Promise.resolve();
+      }, { format: "csv", signal });
+    } else if (a.out) {
+      // Written while fetched: the file grows chunk by chunk, memory holds a few chunks.
+      const out = await writeKlinesStream(stream, a.out, { format: a.format, signal });
+      written = { bytes: out.bytes, ms: performance.now() - t0 };
+    } else {
+      klines = await stream.collect();
     }
+    fetchMs = performance.now() - t0;
   } finally {
     progress.clear();
     const d0 = performance.now();
@@ -263,21 +287,19 @@ async function run(args: string[], { io, signal }: CommandContext): Promise<numb
     if (problems) io.stderr(`warning: closing the data sources: ${problems}\n`);
   }
 
-  if (!a.out) io.stdout(previewTable(klines));
+  if (klines) io.stdout(previewTable(klines));
   if (!a.quiet) {
-    const sources = describeSources(klines);
-    const columnBytes = klines.length * KLINE_COLUMNS.length * 8;
+    const sources = describeSources(stream.sourceRows);
+    const columnBytes = stream.rows * KLINE_COLUMNS.length * 8;
     const rate = formatBytes(Math.round((columnBytes * 1000) / Math.max(fetchMs, 1)));
-    const wrote = written
-      ? `, wrote ${a.out} (${formatBytes(written.bytes)}) in ${formatMs(written.ms)}`
-      : "";
+    const wrote = written ? `, wrote ${a.out} (${formatBytes(written.bytes)}) while fetching` : "";
     const stats = manager.getCacheStats();
     const errors = stats.errors ? `, ${stats.errors} errors` : "";
     io.stderr(
       [
-        `${klines.symbol} ${klines.marketType} ${klines.interval}: ` +
-        `${formatCount(klines.length)} rows${sources ? ` (${sources})` : ""}`,
-        `gaps: ${describeGaps(klines.gaps)}`,
+        `${a.symbol} ${a.market} ${a.interval}: ` +
+        `${formatCount(stream.rows)} rows${sources ? ` (${sources})` : ""}`,
+        `gaps: ${describeGaps(stream.gaps)}`,
         `time: fetched in ${formatMs(fetchMs)} (${rate}/s of columns)${wrote}, ` +
         `closed in ${formatMs(disposeMs)}`,
         `cache: ${stats.hits} day hits, ${stats.misses} misses, ` +
@@ -285,7 +307,7 @@ async function run(args: string[], { io, signal }: CommandContext): Promise<numb
       ].join("\n") + "\n",
     );
   }
-  return klines.gaps.length > 0 ? ExitCode.PARTIAL : ExitCode.OK;
+  return stream.gaps.length > 0 ? ExitCode.PARTIAL : ExitCode.OK;
 }
 
 /** The `fetch` command. */

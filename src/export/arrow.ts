@@ -4,20 +4,10 @@
  *
  * @module
  */
-import {
-  Float64,
-  Int64,
-  makeData,
-  makeVector,
-  Table,
-  tableToIPC,
-  TimestampMillisecond,
-  type Vector,
-} from "apache-arrow";
+import { type Table, tableToIPC } from "apache-arrow";
 import type { KlineColumns } from "../klines.ts";
 import { writeAll, writeFileAtomic } from "../_atomic_file.ts";
-import { toInt64 } from "../_float64.ts";
-import { EXPORT_COLUMNS } from "../columns.ts";
+import { klineArrowTable } from "../_arrow_schema.ts";
 
 /** Options for {@linkcode writeArrow}. */
 export interface ArrowOptions {
@@ -36,19 +26,7 @@ export interface ArrowOptions {
  * ```
  */
 export function klinesToArrowTable(columns: KlineColumns): Table {
-  const vectors: Record<string, Vector> = {};
-  for (const col of EXPORT_COLUMNS) {
-    const values = columns[col.field];
-    if (col.kind === "float") {
-      vectors[col.name] = makeVector(makeData({ type: new Float64(), data: values }));
-    } else if (col.kind === "int") {
-      vectors[col.name] = makeVector(makeData({ type: new Int64(), data: toInt64(values) }));
-    } else {
-      const type = new TimestampMillisecond("UTC");
-      vectors[col.name] = makeVector(makeData({ type, data: toInt64(values) }));
-    }
-  }
-  return new Table(vectors);
+  return klineArrowTable([columns]);
 }
 
 /**

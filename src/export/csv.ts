@@ -46,7 +46,8 @@ export function formatNumber(x: number): string {
 }
 
 /**
- * The CSV text in chunks of `chunkRows` rows, header first; each chunk ends with a newline.
+ * The CSV text in chunks of `chunkRows` rows, header first (unless `header: false`); each
+ * chunk ends with a newline.
  *
  * @example
  * ```ts
@@ -57,12 +58,12 @@ export function formatNumber(x: number): string {
  */
 export function* csvChunks(
   columns: KlineColumns,
-  options: Pick<CsvOptions, "chunkRows"> = {},
+  options: Pick<CsvOptions, "chunkRows"> & { header?: boolean } = {},
 ): Generator<string> {
   const chunkRows = numberOption("chunkRows", options.chunkRows, 8192, { min: 1, integer: true });
   const cols = EXPORT_COLUMNS.map((c) => columns[c.field]);
   const n = columns.openTime.length;
-  yield CSV_HEADER + "\n";
+  if (options.header ?? true) yield CSV_HEADER + "\n";
   for (let start = 0; start < n; start += chunkRows) {
     const end = Math.min(n, start + chunkRows);
     let out = "";

@@ -16,3 +16,10 @@ export {
   type WriteKlinesOptions,
 } from "./write.ts";
 export { EXPORT_COLUMNS, type ExportColumn, type ExportKind } from "../columns.ts";
+export {
+  type ByteSink,
+  type KlineChunks,
+  type StreamWriteOptions,
+  writeChunks,
+  writeKlinesStream,
+} from "./stream.ts";

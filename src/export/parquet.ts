@@ -1,16 +1,14 @@
 /**
- * Parquet output via `hyparquet-writer`: the CSV's column names, all REQUIRED;
- * `open_time`/`close_time` as INT64 TIMESTAMP(MILLIS, UTC-adjusted), `count` as INT64,
- * the rest DOUBLE; Snappy pages, column statistics, one row group per 100 000 rows,
- * each flushed to disk as soon as it is encoded.
+ * Parquet output: the CSV's column names, all REQUIRED; `open_time`/`close_time` as INT64
+ * TIMESTAMP(MILLIS, UTC-adjusted), `count` as INT64, the rest DOUBLE; Snappy pages, column
+ * statistics, one row group per 100 000 rows, each written out as soon as it is encoded (the
+ * writer is arrow-rs in WASM, see `_parquet_wasm.ts`; the same one streams chunks).
  *
  * @module
  */
-import { ByteWriter, parquetWrite } from "hyparquet-writer";
-import type { KlineColumns } from "../klines.ts";
+import { KLINE_COLUMNS, type KlineColumns } from "../klines.ts";
 import { writeAll, writeFileAtomic } from "../_atomic_file.ts";
-import { toInt64 } from "../_float64.ts";
-import { EXPORT_COLUMNS } from "../columns.ts";
+import { parquetWasmWriter } from "./_parquet_wasm.ts";
 
 /** Options for {@linkcode writeParquet}. */
 export interface ParquetOptions {
@@ -18,49 +16,6 @@ export interface ParquetOptions {
   rowGroupSize?: number;
   /** Aborting stops the write between row groups; no file is left behind. */
   signal?: AbortSignal;
-}
-
-type SchemaElement = NonNullable<Parameters<typeof parquetWrite>[0]["schema"]>[number];
-
-/** The Parquet schema of the export columns (root first). */
-function exportSchema(): SchemaElement[] {
-  const schema: SchemaElement[] = [{ name: "root", num_children: EXPORT_COLUMNS.length }];
-  for (const col of EXPORT_COLUMNS) {
-    if (col.kind === "float") {
-      schema.push({ name: col.name, type: "DOUBLE", repetition_type: "REQUIRED" });
-    } else if (col.kind === "int") {
-      schema.push({ name: col.name, type: "INT64", repetition_type: "REQUIRED" });
-    } else {
-      // The legacy converted type means "UTC-adjusted millis" too, so old and new readers agree.
-      schema.push({
-        name: col.name,
-        type: "INT64",
-        repetition_type: "REQUIRED",
-        converted_type: "TIMESTAMP_MILLIS",
-        logical_type: { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "MILLIS" },
-      });
-    }
-  }
-  return schema;
-}
-
-/** A ByteWriter whose buffer is drained to a file after every row group. */
-class FileFlushWriter extends ByteWriter {
-  #file: Deno.FsFile;
-  #signal?: AbortSignal;
-  constructor(file: Deno.FsFile, signal?: AbortSignal) {
-    super(1 << 20);
-    this.#file = file;
-    this.#signal = signal;
-  }
-  async flush(): Promise<void> {
-    this.#signal?.throwIfAborted();
-    await writeAll(this.#file, new Uint8Array(this.buffer, 0, this.index));
-    this.index = 0;
-  }
-  override finish(): Promise<void> {
-    return this.flush();
-  }
 }
 
 /**
@@ -78,19 +33,26 @@ export function writeParquet(
   path: string,
   options: ParquetOptions = {},
 ): Promise<number> {
-  const { signal, rowGroupSize = 100_000 } = options;
+  const { signal } = options;
+  const size = Math.max(1, Math.floor(options.rowGroupSize ?? 100_000));
   return writeFileAtomic(path, async (file) => {
-    const writer = new FileFlushWriter(file, signal);
-    await parquetWrite({
-      writer,
-      schema: exportSchema(),
-      columnData: EXPORT_COLUMNS.map((col) => ({
-        name: col.name,
-        // TIMESTAMP columns convert numbers themselves; a bare INT64 column wants bigints.
-        data: col.kind === "int" ? toInt64(columns[col.field]) : columns[col.field],
-      })),
-      rowGroupSize,
-      createdBy: "vision-data",
-    });
+    const writer = parquetWasmWriter((bytes) => {
+      signal?.throwIfAborted();
+      return writeAll(file, bytes);
+    }, size);
+    try {
+      // One batch per row group, so an abort is seen between row groups.
+      const n = columns.openTime.length;
+      for (let at = 0; at < n; at += size) {
+        const part = {} as KlineColumns;
+        for (const name of KLINE_COLUMNS) part[name] = columns[name].subarray(at, at + size);
+        await writer.write(part);
+        signal?.throwIfAborted();
+      }
+      await writer.finish();
+    } catch (err) {
+      await writer.abort();
+      throw err;
+    }
   }, { signal, hidden: true });
 }

@@ -17,7 +17,6 @@ import {
 } from "../errors.ts";
 import {
   DataSource,
-  findGaps,
   KLINE_COLUMNS,
   type KlineColumns,
   Klines,
@@ -66,12 +65,16 @@ import { FundingCache } from "../funding/cache.ts";
 import type { FundingRates } from "../funding/funding_rates.ts";
 import type { GetFundingOptions } from "../funding/options.ts";
 import { getFunding } from "../funding/_manager.ts";
+import { Semaphore } from "../_semaphore.ts";
+import { KlinesStream, type StreamOptions, streamSpans } from "../stream.ts";
 import { DayWriter } from "./_writer.ts";
 
 const logger = getLogger(["vision-data", "manager"]);
 
 /** Cache files read at once: local reads are cheap to overlap (the cache's own default). */
 const CACHE_READ_CONCURRENCY = 8;
+/** Chunks (months; days of `1s`) `getData` fetches at once. */
+const GET_DATA_AHEAD = 7;
 
 /**
  * Options of {@linkcode DataSourceManager}.
@@ -200,6 +203,7 @@ export class DataSourceManager implements Lifecycle {
   readonly #stats: CacheStats = { hits: 0, misses: 0, errors: 0, writes: 0 };
   readonly #failovers: FailoverStats = { checksum: 0, timeout: 0, other: 0 };
   readonly #sourceTimeoutMs: number;
+  readonly #cacheReads = new Semaphore(CACHE_READ_CONCURRENCY);
   #vision: VisionDataClient | undefined;
   #rest: RestDataClient | undefined;
   #fundingCache: FundingCache | undefined;
@@ -286,6 +290,27 @@ export class DataSourceManager implements Lifecycle {
    * ```
    */
   async getData(options: GetDataOptions): Promise<Klines> {
+    // The collection of the stream; the chunks are joined, not copied. Nothing waits on a
+    // consumer here, so enough chunks run at once to keep every source busy (each bounds
+    // its own connections, parse workers and cache reads).
+    return await this.stream({ ahead: GET_DATA_AHEAD, ...options }).collect();
+  }
+
+  /**
+   * The same rows as {@linkcode DataSourceManager.getData}, as a stream of chunks in time
+   * order — one per UTC month (per UTC day for `1s`), each with its own `gaps` and
+   * `sources` — with at most `ahead` chunks fetched ahead of the loop body. Leaving the loop
+   * aborts the fetches in flight; disposing the manager ends it with `ClientClosedError`.
+   * Validation errors are thrown by this call, before any request.
+   *
+   * @example
+   * ```ts ignore
+   * for await (const chunk of manager.stream({ symbol: "BTCUSDT", interval: "1m", start: "2020-01-01", end: "2026-01-01" })) {
+   *   await writer.write(chunk);
+   * }
+   * ```
+   */
+  stream(options: StreamDataOptions): KlinesStream {
     this.#owner.assertOpen();
     const symbol = normalizeSymbol(options.symbol, this.marketType);
     const interval = options.interval;
@@ -294,20 +319,45 @@ export class DataSourceManager implements Lifecycle {
     const allowed = allowedSources(this.marketType, interval, mode, this.#cache !== undefined);
     const now = this.#now();
     const asked = resolveRange(options, { now, market: this.marketType });
-    const range = candleRange(asked, interval, now, options.includeOpenCandle ?? false);
+    const includeOpen = options.includeOpenCandle ?? false;
+    const range = candleRange(asked, interval, now, includeOpen);
     const meta: KlinesMeta = { symbol, interval, marketType: this.marketType };
-    try {
-      return await this.#owner.run(
-        (signal) => this.#getData({ meta, range, now, allowed, options, signal }),
-        { signal: options.signal },
-      );
-    } catch (err) {
-      // A call cut short by dispose must say so with a typed error, not a bare AbortError.
-      if (this.#owner.state !== "open" && !(err instanceof VisionDataError)) {
-        throw new ClientClosedError("DataSourceManager");
-      }
-      throw err;
-    }
+    const spans = streamSpans(range, interval);
+    const progress = progressOfSpans(options.onProgress);
+    return new KlinesStream({
+      meta,
+      spans,
+      options,
+      assertOpen: () => {
+        if (this.#owner.state !== "open") throw new ClientClosedError("DataSourceManager");
+      },
+      fetch: async (span, i, left) => {
+        const last = i === spans.length - 1;
+        const signal = options.signal ? AbortSignal.any([left, options.signal]) : left;
+        try {
+          return await this.#owner.run(
+            (sig) =>
+              this.#getData({
+                meta,
+                range: span,
+                now,
+                allowed,
+                options,
+                includeOpen: includeOpen && last,
+                onProgress: progress?.(i),
+                signal: sig,
+              }),
+            { signal },
+          );
+        } catch (err) {
+          // A call cut short by dispose must say so with a typed error, not a bare AbortError.
+          if (this.#owner.state !== "open" && !(err instanceof VisionDataError)) {
+            throw new ClientClosedError("DataSourceManager");
+          }
+          throw err;
+        }
+      },
+    });
   }
 
   /**
@@ -473,7 +523,14 @@ export class DataSourceManager implements Lifecycle {
         signal.throwIfAborted();
         let columns;
         try {
-          columns = await cache.read(cacheKey(meta, d.day, req.options.kind));
+          // One limit for the whole manager: the chunks of a stream read their days at
+          // the same time, and more reads at once than this only queue in the thread pool.
+          const release = await this.#cacheReads.acquire(signal);
+          try {
+            columns = await cache.read(cacheKey(meta, d.day, req.options.kind));
+          } finally {
+            release();
+          }
         } catch (err) {
           // Corrupt (already deleted by the cache) or unreadable: count it and refetch.
           this.#stats.errors++;
@@ -490,7 +547,7 @@ export class DataSourceManager implements Lifecycle {
         } else if (columns === null) {
           this.#stats.misses++;
         }
-        req.options.onProgress?.({ source: "cache", done: ++done, total: days.length, bytes: 0 });
+        req.onProgress?.({ source: "cache", done: ++done, total: days.length, bytes: 0 });
       }),
       CACHE_READ_CONCURRENCY,
       req.signal,
@@ -531,11 +588,11 @@ export class DataSourceManager implements Lifecycle {
         signal: timer ? AbortSignal.any([signal, timer.signal]) : signal,
         onProgress: (p) => {
           arm();
-          req.options.onProgress?.(p);
+          req.onProgress?.(p);
         },
         onArchive: writer && (({ columns }) => writeCompleteDays(writer, req, span, columns)),
       });
-      const lacked = mergeRanges([...k.gaps, ...findGaps(k.openTime, meta.interval, span)]);
+      const lacked = mergeRanges([...k.gaps, ...k.gapsOver(span)]);
       return { parts: [tag(k.between(span.start, span.end), CODE.vision)], lacked };
     } catch (err) {
       // With REST allowed, an archive that cannot be had (checksum, bad zip, server errors
@@ -576,9 +633,9 @@ export class DataSourceManager implements Lifecycle {
       start: span.start,
       end: span.end,
       signal,
-      includeOpenCandle: req.options.includeOpenCandle ?? false,
+      includeOpenCandle: req.includeOpen,
       kind: req.options.kind,
-      onProgress: req.options.onProgress,
+      onProgress: req.onProgress,
     });
     return tag(k, CODE.rest);
   }
@@ -656,14 +713,54 @@ export interface FailoverStats {
   other: number;
 }
 
-/** One `getData` call's resolved request. */
+/** One stream chunk's resolved request. */
 interface Request {
   meta: KlinesMeta;
+  /** The chunk's span of the asked range. */
   range: TimeRange;
   now: number;
   allowed: AllowedSources;
   options: GetDataOptions;
+  /** Whether this chunk may end with the open candle (the last chunk of such a call). */
+  includeOpen: boolean;
+  /** The call's progress callback, summed over the chunks. */
+  onProgress: ((progress: DataProgress) => void) | undefined;
   signal: AbortSignal;
+}
+
+/**
+ * Options of {@linkcode DataSourceManager.stream}: a `getData` query and how many chunks to
+ * fetch ahead.
+ *
+ * @example
+ * ```ts
+ * import type { StreamDataOptions } from "@vision-data/client";
+ * const q: StreamDataOptions = { symbol: "BTCUSDT", interval: "1m", start: "2020-01-01", end: "2026-01-01", ahead: 2 };
+ * ```
+ */
+export interface StreamDataOptions extends GetDataOptions, StreamOptions {}
+
+/**
+ * Per-chunk progress callbacks whose reports add up per source to the call's progress
+ * (each chunk plans and counts its own cache days, archives and pages).
+ */
+function progressOfSpans(
+  onProgress: ((p: DataProgress) => void) | undefined,
+): ((chunk: number) => (p: DataProgress) => void) | undefined {
+  if (!onProgress) return undefined;
+  const last = new Map<string, DataProgress>();
+  const sums = new Map<DataProgress["source"], DataProgress>();
+  return (chunk) => (p) => {
+    const key = `${chunk}:${p.source}`;
+    const before = last.get(key);
+    last.set(key, { ...p });
+    const sum = sums.get(p.source) ?? { source: p.source, done: 0, total: 0, bytes: 0 };
+    sum.done += p.done - (before?.done ?? 0);
+    sum.total += p.total - (before?.total ?? 0);
+    sum.bytes += p.bytes - (before?.bytes ?? 0);
+    sums.set(p.source, sum);
+    onProgress({ ...sum });
+  };
 }
 
 /**
@@ -722,46 +819,29 @@ function cacheKey(meta: KlinesMeta, day: string, kind?: KlineKind): CacheKey {
   return { marketType: meta.marketType, symbol: meta.symbol, interval: meta.interval, day, kind };
 }
 
-/** The same rows with every row's source set to `code`. */
+/** The same rows (not copied) with every row's source set to `code`. */
 function tag(k: Klines, code: number): Klines {
   return new Klines({
     ...k.meta,
-    columns: k.columns,
+    chunks: k.chunks.map((c) => ({
+      columns: c.columns,
+      sources: new Uint8Array(c.length).fill(code),
+    })),
     gaps: [...k.gaps],
     lastIsOpen: k.lastIsOpen,
-    sources: new Uint8Array(k.length).fill(code),
   });
 }
 
 /** The asked range's rows of every part, sorted and de-duplicated, gaps over `range`. */
 function assemble(parts: Klines[], meta: KlinesMeta, range: TimeRange): Klines {
-  let sliced = false;
-  const inRange = parts.map((p) => {
-    const s = p.between(range.start, range.end);
-    sliced ||= s.length < p.length;
-    return s;
-  }).filter((p) => p.length > 0);
-  // The open candle (if any) sits in the newest part: put parts in time order so it stays last.
-  inRange.sort((a, b) => a.openTime[0] - b.openTime[0]);
+  const inRange = parts.map((p) => p.between(range.start, range.end)).filter((p) => p.length > 0);
   // Parts are sorted inside (every source returns them so); when they do not overlap either —
-  // the usual case: disjoint days and spans — one concatenation is the whole merge.
-  const disjoint = inRange.every((p, i) =>
-    i === 0 || inRange[i - 1].openTime[inRange[i - 1].length - 1] < p.openTime[0]
-  );
-  if (!disjoint) return Klines.merge(inRange, meta, range);
+  // the usual case: disjoint days and spans — merge joins their chunks without a copy (the
+  // open candle, if any, sits in the newest part and stays last).
   if (inRange.length === 0) {
     return Klines.empty(meta, [{ start: range.start, end: range.end }]);
   }
-  // A lone part is used as is, unless it is a slice of a bigger one (an hour of a widened
-  // day): that is copied rather than kept as a view pinning the whole day's buffer.
-  const all = inRange.length === 1 && !sliced ? inRange[0] : inRange[0].concat(...inRange.slice(1));
-  return new Klines({
-    ...meta,
-    columns: all.columns,
-    sources: all.sources,
-    lastIsOpen: all.lastIsOpen,
-    gaps: findGaps(all.openTime, meta.interval, range),
-  });
+  return Klines.merge(inRange, meta, range);
 }
 
 /** Vision errors worth a REST retry of the span (not programming, validation or abort errors). */

@@ -9,7 +9,9 @@ export {
   type DataProgress,
   DataSourceManager,
   type DataSourceManagerOptions,
+  type FailoverStats,
   fetchMarketData,
   type FetchMarketDataOptions,
   type GetDataOptions,
+  type StreamDataOptions,
 } from "./manager.ts";

@@ -53,6 +53,7 @@ import {
   klineKindRestPath,
   klineKindSymbol,
 } from "../kline_kind.ts";
+import { KlinesStream, type StreamOptions, streamSpans } from "../stream.ts";
 import { WeightBudget } from "./_weight_budget.ts";
 import { closeSymbolMatches, type ExchangeInfo, parseExchangeInfo } from "./exchange_info.ts";
 
@@ -286,6 +287,42 @@ export class RestDataClient implements Lifecycle {
       (signal) => this.#fetchKlines(symbol, options, range, now, signal),
       { signal: options.signal, name: `fetchKlines ${symbol} ${options.interval}` },
     );
+  }
+
+  /**
+   * The same rows as {@linkcode RestDataClient.fetchKlines}, as a stream of chunks in time
+   * order — one per UTC month (per UTC day for `1s`) — with at most `ahead` chunks fetched
+   * ahead of the loop body (see {@linkcode KlinesStream}); only the last chunk may end with
+   * the open candle. Validation errors are thrown by this call.
+   *
+   * @example
+   * ```ts ignore
+   * for await (const chunk of rest.stream({ symbol: "BTCUSDT", interval: "1h", start: "2024-01-01", end: "2024-04-01" })) {
+   *   console.log(chunk.length);
+   * }
+   * ```
+   */
+  stream(options: RestFetchKlinesOptions & StreamOptions): KlinesStream {
+    this.#owner.assertOpen();
+    this.#throwIfBanned();
+    const symbol = normalizeSymbol(options.symbol);
+    assertIntervalSupported(this.marketType, options.interval, "rest");
+    const range = resolveRange(options, { now: this.#now() });
+    const spans = streamSpans(range, options.interval);
+    return new KlinesStream({
+      meta: { symbol, interval: options.interval, marketType: this.marketType },
+      spans,
+      options,
+      assertOpen: () => this.#owner.assertOpen(),
+      fetch: (span, i, left) =>
+        this.fetchKlines({
+          ...options,
+          start: span.start,
+          end: span.end,
+          includeOpenCandle: (options.includeOpenCandle ?? false) && i === spans.length - 1,
+          signal: options.signal ? AbortSignal.any([left, options.signal]) : left,
+        }),
+    });
   }
 
   /**

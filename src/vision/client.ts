@@ -33,6 +33,7 @@ import {
 } from "../time.ts";
 import { downloadArchive, type DownloadContext, IN_MEMORY_MAX_BYTES } from "./_download.ts";
 import { runWorkerLoop } from "../_worker_loop.ts";
+import { KlinesStream, type StreamOptions, streamSpans } from "../stream.ts";
 import { PartAssembler } from "./_assemble.ts";
 import { releaseBuffer } from "./_parse_job.ts";
 import { defaultParseWorkers, ParsePool } from "./parse_pool.ts";
@@ -318,6 +319,40 @@ export class VisionDataClient implements Lifecycle {
       (signal) => this.#fetch(meta, range, now, options, signal),
       { signal: options.signal, name: `fetchKlines ${symbol} ${interval}` },
     );
+  }
+
+  /**
+   * The same rows as {@linkcode VisionDataClient.fetchKlines}, as a stream of chunks in time
+   * order — one per UTC month (a monthly archive; per UTC day for `1s`) — with at most
+   * `ahead` chunks fetched ahead of the loop body (see {@linkcode KlinesStream}). Progress
+   * and `onArchive` are reported per chunk. Validation errors are thrown by this call.
+   *
+   * @example
+   * ```ts ignore
+   * for await (const chunk of client.stream({ symbol: "BTCUSDT", interval: "1m", start: "2024-01-01", end: "2025-01-01" })) {
+   *   console.log(chunk.length);
+   * }
+   * ```
+   */
+  stream(options: FetchKlinesOptions & StreamOptions): KlinesStream {
+    this.#owner.assertOpen();
+    const symbol = normalizeSymbol(options.symbol);
+    assertIntervalSupported(this.marketType, options.interval, "vision");
+    const range = resolveRange(options, { now: this.#now() });
+    const spans = streamSpans(range, options.interval);
+    return new KlinesStream({
+      meta: { symbol, interval: options.interval, marketType: this.marketType },
+      spans,
+      options,
+      assertOpen: () => this.#owner.assertOpen(),
+      fetch: (span, _i, left) =>
+        this.fetchKlines({
+          ...options,
+          start: span.start,
+          end: span.end,
+          signal: options.signal ? AbortSignal.any([left, options.signal]) : left,
+        }),
+    });
   }
 
   async #fetch(

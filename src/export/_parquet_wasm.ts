@@ -1,0 +1,104 @@
+/**
+ * The Parquet writer: Rust's `parquet` crate (arrow-rs) compiled to WASM (`parquet-wasm`),
+ * fed one Arrow record batch per chunk through `transformParquetStream`, which cuts row
+ * groups of `rowGroupSize` rows and hands out each as soon as it is encoded.
+ *
+ * Chosen by measurement over `hyparquet-writer` (same run, one year of 1m = 527 040 rows =
+ * 46 MB of columns, 2 shared cores): this writer, fed the year as 366 day chunks, 338 ms
+ * (137 MB/s of columns; 1st round, cold WASM: 875 ms) against 746 ms for `hyparquet-writer`
+ * writing the whole table at once (which cannot stream row groups of chunks). Snappy because
+ * every reader the project tests with (hyparquet, DuckDB, Polars) reads it; no dictionary
+ * pages (prices rarely repeat).
+ *
+ * @module
+ */
+import * as pw from "parquet-wasm";
+import { Table, tableToIPC } from "apache-arrow";
+import { KLINE_COLUMNS, type KlineColumns } from "../columns.ts";
+import { klineArrowSchema, klineRecordBatch } from "../_arrow_schema.ts";
+
+/** Writes chunks in order; `finish` ends the file, `abort` drops it. */
+export interface ChunkWriter {
+  /** Queues one chunk; resolves once the encoder has taken it. */
+  write(columns: KlineColumns): Promise<void>;
+  /** Writes what is buffered and the footer. */
+  finish(): Promise<void>;
+  /** Stops; resolves when nothing more reaches the sink. */
+  abort(): Promise<void>;
+}
+
+/** A Parquet writer into `sink` with row groups of `rowGroupSize` rows. */
+export function parquetWasmWriter(
+  sink: (bytes: Uint8Array) => Promise<unknown>,
+  rowGroupSize: number,
+): ChunkWriter {
+  const schema = klineArrowSchema();
+  const queue: pw.RecordBatch[] = [];
+  let ended = false;
+  let failure: unknown;
+  let wakePull: (() => void) | undefined;
+  let wakeWrite: (() => void) | undefined;
+  const input = new ReadableStream<pw.RecordBatch>({
+    async pull(ctrl) {
+      while (queue.length === 0 && !ended) await new Promise<void>((r) => wakePull = r);
+      const next = queue.shift();
+      if (next) ctrl.enqueue(next);
+      else ctrl.close();
+      wakeWrite?.();
+    },
+  }, { highWaterMark: 0 });
+  const props = new pw.WriterPropertiesBuilder()
+    .setCompression(pw.Compression.SNAPPY)
+    // Prices and volumes rarely repeat: dictionary pages cost time and fall back anyway.
+    .setDictionaryEnabled(false)
+    .setMaxRowGroupSize(Math.max(1, Math.floor(rowGroupSize)))
+    .setCreatedBy("vision-data")
+    .build();
+  // The encoder resolves once it has read the first batch (it takes the schema from it).
+  const pump = pw.transformParquetStream(input, props).then((output: ReadableStream) =>
+    output.pipeTo(
+      new WritableStream<Uint8Array>({ write: (bytes) => sink(bytes).then(() => {}) }),
+    )
+  ).catch((err: unknown) => {
+    failure = err;
+    wakeWrite?.();
+  });
+  const end = () => {
+    ended = true;
+    wakePull?.();
+  };
+  let wrote = false;
+  const writer: ChunkWriter = {
+    async write(columns) {
+      wrote = true;
+      if (failure !== undefined) throw failure;
+      // Arrow JS → arrow-rs through one IPC message (a copy into WASM memory).
+      const ipc = tableToIPC(new Table([klineRecordBatch(schema, columns)]), "stream");
+      queue.push(pw.Table.fromIPCStream(ipc).recordBatch(0)!);
+      wakePull?.();
+      while (queue.length > 0 && failure === undefined) {
+        await new Promise<void>((r) => wakeWrite = r);
+      }
+      if (failure !== undefined) throw failure;
+    },
+    async finish() {
+      // The encoder learns the schema from the first batch: an empty file gets an empty one.
+      if (!wrote) await writer.write(emptyColumns());
+      end();
+      await pump;
+      if (failure !== undefined) throw failure;
+    },
+    async abort() {
+      for (const b of queue.splice(0)) b.free();
+      end();
+      await pump;
+    },
+  };
+  return writer;
+}
+
+function emptyColumns(): KlineColumns {
+  const out = {} as KlineColumns;
+  for (const name of KLINE_COLUMNS) out[name] = new Float64Array(0);
+  return out;
+}
