@@ -12,7 +12,7 @@ import { marketCapabilities, type MarketType } from "./market.ts";
  *
  * @example
  * ```ts
- * import { DataType } from "@vision-data/client";
+ * import { DataType } from "@vision-data/client/market";
  * const t: DataType = DataType.FUNDING; // "funding"
  * ```
  */
@@ -36,7 +36,7 @@ export const DATA_TYPES: readonly DataType[] = Object.values(DataType);
  *
  * @example
  * ```ts
- * import { dataTypesOf } from "@vision-data/client";
+ * import { dataTypesOf } from "@vision-data/client/market";
  * dataTypesOf("spot"); // ["klines", "aggTrades"]
  * ```
  */
@@ -51,7 +51,7 @@ export function dataTypesOf(market: MarketType): readonly DataType[] {
  *
  * @example
  * ```ts
- * import { assertDataType } from "@vision-data/client";
+ * import { assertDataType } from "@vision-data/client/market";
  * assertDataType("um", "funding"); // "funding"
  * ```
  */

@@ -20,7 +20,7 @@ import { marketCapabilities, type MarketType } from "./market.ts";
  *
  * @example
  * ```ts
- * import { KlineKind } from "@vision-data/client";
+ * import { KlineKind } from "@vision-data/client/market";
  * const kind: KlineKind = KlineKind.MARK; // "mark"
  * ```
  */
@@ -53,7 +53,7 @@ const VISION_DIR: Record<KlineKind, string> = {
  *
  * @example
  * ```ts
- * import { klineKindsOf } from "@vision-data/client";
+ * import { klineKindsOf } from "@vision-data/client/market";
  * klineKindsOf("spot"); // ["trades"]
  * ```
  */
@@ -68,7 +68,7 @@ export function klineKindsOf(market: MarketType): readonly KlineKind[] {
  *
  * @example
  * ```ts
- * import { assertKlineKind } from "@vision-data/client";
+ * import { assertKlineKind } from "@vision-data/client/market";
  * assertKlineKind("um", "mark"); // "mark"
  * ```
  */
@@ -86,7 +86,7 @@ export function assertKlineKind(market: MarketType, kind: string | undefined): K
  *
  * @example
  * ```ts
- * import { klineKindDir } from "@vision-data/client";
+ * import { klineKindDir } from "@vision-data/client/market";
  * klineKindDir("premium"); // "premiumIndexKlines"
  * ```
  */
@@ -100,7 +100,7 @@ export function klineKindDir(kind: KlineKind = "trades"): string {
  *
  * @example
  * ```ts
- * import { klineKindSymbol } from "@vision-data/client";
+ * import { klineKindSymbol } from "@vision-data/client/market";
  * klineKindSymbol("index", "ETHUSD_PERP"); // "ETHUSD"
  * ```
  */
@@ -113,7 +113,7 @@ export function klineKindSymbol(kind: KlineKind, symbol: string): string {
  *
  * @example
  * ```ts
- * import { klineKindRestPath } from "@vision-data/client";
+ * import { klineKindRestPath } from "@vision-data/client/market";
  * klineKindRestPath("um", "mark"); // "/fapi/v1/markPriceKlines"
  * ```
  */

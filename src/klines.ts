@@ -57,7 +57,8 @@ export interface KlinesMeta {
  *
  * @example
  * ```ts
- * import { allocateColumns, type KlineChunk } from "@vision-data/client";
+ * import type { KlineChunk } from "@vision-data/client";
+ * import { allocateColumns } from "@vision-data/client/market";
  * const chunk: KlineChunk = { columns: allocateColumns(0), sources: new Uint8Array(0) };
  * ```
  */

@@ -17,7 +17,7 @@ const GiB = 1024 * MiB;
  *
  * @example
  * ```ts
- * import { LIMITS } from "@vision-data/client";
+ * import { LIMITS } from "@vision-data/client/market";
  * LIMITS.maxPageBytes; // 4194304
  * ```
  */
@@ -68,7 +68,7 @@ export const LIMITS = {
  *
  * @example
  * ```ts
- * import { MARKET_FIRST_DATA } from "@vision-data/client";
+ * import { MARKET_FIRST_DATA } from "@vision-data/client/market";
  * new Date(MARKET_FIRST_DATA.um).toISOString(); // "2019-09-08T00:00:00.000Z"
  * ```
  */

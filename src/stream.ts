@@ -163,7 +163,7 @@ export class KlinesStream implements AsyncIterable<Klines> {
  *
  * @example
  * ```ts
- * import { streamSpans } from "@vision-data/client";
+ * import { streamSpans } from "@vision-data/client/market";
  * streamSpans({ start: Date.UTC(2024, 0, 15), end: Date.UTC(2024, 2, 1) }, "1h").length; // 2
  * ```
  */

@@ -139,7 +139,7 @@ export interface ResolveRangeOptions {
  *
  * @example
  * ```ts
- * import type { RangeInput } from "@vision-data/client";
+ * import type { RangeInput } from "@vision-data/client/market";
  * const lastWeek: RangeInput = { days: 7 };
  * ```
  */

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { allocateAggTradeColumns } from "@vision-data/client";
+ * import { allocateAggTradeColumns } from "@vision-data/client/agg-trades";
  * allocateAggTradeColumns(2).price.length; // 2
  * ```
  */
@@ -36,7 +36,7 @@ export interface AggTradeColumns {
  *
  * @example
  * ```ts
- * import { AGG_TRADE_NUMERIC } from "@vision-data/client";
+ * import { AGG_TRADE_NUMERIC } from "@vision-data/client/agg-trades";
  * AGG_TRADE_NUMERIC[5]; // "transactTime"
  * ```
  */
@@ -54,7 +54,7 @@ export const AGG_TRADE_NUMERIC = [
  *
  * @example
  * ```ts
- * import { allocateAggTradeColumns } from "@vision-data/client";
+ * import { allocateAggTradeColumns } from "@vision-data/client/agg-trades";
  * allocateAggTradeColumns(0).aggTradeId.length; // 0
  * ```
  */
@@ -77,7 +77,7 @@ export function allocateAggTradeColumns(n: number, buffer?: ArrayBuffer): AggTra
  *
  * @example
  * ```ts
- * import { allocateAggTradeColumns, sliceAggTrades } from "@vision-data/client";
+ * import { allocateAggTradeColumns, sliceAggTrades } from "@vision-data/client/agg-trades";
  * sliceAggTrades(allocateAggTradeColumns(3), 1, 2).price.length; // 1
  * ```
  */
@@ -98,7 +98,7 @@ export function sliceAggTrades(c: AggTradeColumns, a: number, b: number): AggTra
  *
  * @example
  * ```ts
- * import { allocateAggTradeColumns, concatAggTrades } from "@vision-data/client";
+ * import { allocateAggTradeColumns, concatAggTrades } from "@vision-data/client/agg-trades";
  * concatAggTrades([allocateAggTradeColumns(1), allocateAggTradeColumns(2)]).price.length; // 3
  * ```
  */

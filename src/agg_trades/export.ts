@@ -26,7 +26,7 @@ import type { AggTradeColumns } from "./columns.ts";
  *
  * @example
  * ```ts
- * import { AGG_TRADES_EXPORT_COLUMNS } from "@vision-data/client";
+ * import { AGG_TRADES_EXPORT_COLUMNS } from "@vision-data/client/agg-trades";
  * AGG_TRADES_EXPORT_COLUMNS.length; // 7
  * ```
  */
@@ -54,7 +54,7 @@ export interface WriteAggTradesOptions {
  * @returns rows and bytes written
  * @example
  * ```ts ignore
- * import { VisionDataClient, writeAggTrades } from "@vision-data/client";
+ * import { VisionDataClient, writeAggTrades } from "@vision-data/client/agg-trades";
  * await using vision = new VisionDataClient({ marketType: "spot" });
  * const stream = vision.streamAggTrades({ symbol: "BTCUSDT", start: "2024-01-01", end: "2024-01-02" });
  * await writeAggTrades(stream, "btc-aggtrades.parquet");

@@ -12,7 +12,7 @@ import { type AggTradeColumns, concatAggTrades } from "./columns.ts";
  *
  * @example
  * ```ts
- * import type { StreamAggTradesOptions } from "@vision-data/client";
+ * import type { StreamAggTradesOptions } from "@vision-data/client/agg-trades";
  * const o: StreamAggTradesOptions = { symbol: "BTCUSDT", start: "2024-01-01", end: "2024-01-02" };
  * ```
  */
@@ -43,7 +43,7 @@ export interface StreamAggTradesOptions {
  *
  * @example
  * ```ts
- * import type { FetchAggTradesOptions } from "@vision-data/client";
+ * import type { FetchAggTradesOptions } from "@vision-data/client/agg-trades";
  * const o: FetchAggTradesOptions = { symbol: "BTCUSDT", start: 0, end: 60_000, maxRows: 10_000 };
  * ```
  */
@@ -57,7 +57,7 @@ export interface FetchAggTradesOptions extends StreamAggTradesOptions {
  *
  * @example
  * ```ts
- * import { AggTradesTooLargeError } from "@vision-data/client";
+ * import { AggTradesTooLargeError } from "@vision-data/client/agg-trades";
  * new AggTradesTooLargeError(5_000_000).message.includes("streamAggTrades"); // true
  * ```
  */
@@ -80,7 +80,7 @@ export class AggTradesTooLargeError extends VisionDataError {
  *
  * @example
  * ```ts ignore
- * import { collectAggTrades } from "@vision-data/client";
+ * import { collectAggTrades } from "@vision-data/client/agg-trades";
  * const all = await collectAggTrades(vision.streamAggTrades(q), 1_000_000);
  * ```
  */

@@ -22,7 +22,7 @@ export interface AggTradesSource {
  *
  * @example
  * ```ts ignore
- * import { RestDataClient, streamAggTradesWithFallback, VisionDataClient } from "@vision-data/client";
+ * import { RestDataClient, streamAggTradesWithFallback, VisionDataClient } from "@vision-data/client/agg-trades";
  * await using vision = new VisionDataClient({ marketType: "spot" });
  * await using rest = new RestDataClient({ marketType: "spot" });
  * const q = { symbol: "BTCUSDT", start: Date.now() - 2 * 86400000, end: Date.now() };

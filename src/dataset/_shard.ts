@@ -23,7 +23,7 @@ const MAX_SHARDS = 100_000;
  *
  * @example
  * ```ts
- * import { SHARD_COUNT_ENV } from "@vision-data/client";
+ * import { SHARD_COUNT_ENV } from "@vision-data/client/dataset";
  * SHARD_COUNT_ENV; // "VISION_DATA_SHARD_COUNT"
  * ```
  */

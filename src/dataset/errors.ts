@@ -10,7 +10,7 @@ import { VisionDataError } from "../errors.ts";
  *
  * @example
  * ```ts
- * import { SymbolSelectionError } from "@vision-data/client";
+ * import { SymbolSelectionError } from "@vision-data/client/dataset";
  * const e = new SymbolSelectionError("*XYZ", "spot", ["BTCUSDT", "ETHUSDT"]);
  * e.message; // 'No spot symbol matches "*XYZ"; listed (2): BTCUSDT, ETHUSDT'
  * ```
@@ -48,7 +48,7 @@ export class SymbolSelectionError extends VisionDataError {
  *
  * @example
  * ```ts
- * import { UnknownMarketError } from "@vision-data/client";
+ * import { UnknownMarketError } from "@vision-data/client/dataset";
  * new UnknownMarketError("spott").message; // 'Unknown market "spott": allowed spot, um, cm'
  * ```
  */
@@ -67,7 +67,7 @@ export class UnknownMarketError extends VisionDataError {
  *
  * @example
  * ```ts
- * import { InvalidShardError } from "@vision-data/client";
+ * import { InvalidShardError } from "@vision-data/client/dataset";
  * new InvalidShardError("3/2").message; // 'Invalid shard "3/2": expected K/N with 1 ≤ K ≤ N …'
  * ```
  */
@@ -93,7 +93,7 @@ export class InvalidShardError extends VisionDataError {
  *
  * @example
  * ```ts
- * import { DatasetDirError } from "@vision-data/client";
+ * import { DatasetDirError } from "@vision-data/client/dataset";
  * const e = new DatasetDirError("/data", ["notes.txt"]);
  * ```
  */
@@ -122,7 +122,7 @@ export class DatasetDirError extends VisionDataError {
  *
  * @example
  * ```ts
- * import { DiskFullError } from "@vision-data/client";
+ * import { DiskFullError } from "@vision-data/client/dataset";
  * const e = new DiskFullError("/data/market=spot/…/BTCUSDT-1m-2024-01.parquet");
  * ```
  */
@@ -149,7 +149,7 @@ export class DiskFullError extends VisionDataError {
  *
  * @example
  * ```ts
- * import { DatasetManifestError } from "@vision-data/client";
+ * import { DatasetManifestError } from "@vision-data/client/dataset";
  * const e = new DatasetManifestError("/d/x/_manifest.json", "not JSON");
  * ```
  */

@@ -80,7 +80,7 @@ const asList = (v: string | readonly string[] | undefined): string[] | undefined
  *
  * @example
  * ```ts ignore
- * import { listSymbols } from "@vision-data/client";
+ * import { listSymbols } from "@vision-data/client/dataset";
  * const usdt = await listSymbols({ marketType: "spot", symbols: "*USDT", status: "TRADING" });
  * console.log(usdt.map((s) => s.symbol));
  * ```

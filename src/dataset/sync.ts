@@ -33,7 +33,7 @@ export { SHARD_COUNT_ENV } from "./_shard.ts";
  *
  * @example
  * ```ts ignore
- * import { syncDataset } from "@vision-data/client";
+ * import { syncDataset } from "@vision-data/client/dataset";
  * const report = await syncDataset({
  *   out: "./klines", marketType: "spot", symbols: "*USDT", intervals: ["1m", "1h"],
  *   start: "2024-01-01", shard: "1/4",
@@ -72,7 +72,7 @@ export interface VerifyReport {
  *
  * @example
  * ```ts ignore
- * import { verifyDataset } from "@vision-data/client";
+ * import { verifyDataset } from "@vision-data/client/dataset";
  * const { problems } = await verifyDataset({ out: "./klines" });
  * for (const p of problems) console.error(p.path, p.problem);
  * ```

@@ -18,7 +18,7 @@ import { type ExportFormat, exportFormatOf } from "./write.ts";
  *
  * @example
  * ```ts
- * import type { StreamWriteOptions } from "@vision-data/client";
+ * import type { StreamWriteOptions } from "@vision-data/client/export";
  * const o: StreamWriteOptions = { format: "parquet", rowGroupSize: 250_000 };
  * ```
  */

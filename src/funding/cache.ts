@@ -20,7 +20,7 @@ import { allocateFundingColumns, FUNDING_COLUMNS, type FundingColumns } from "./
  *
  * @example
  * ```ts
- * import type { FundingCacheKey } from "@vision-data/client";
+ * import type { FundingCacheKey } from "@vision-data/client/funding";
  * const key: FundingCacheKey = { marketType: "um", symbol: "BTCUSDT", month: "2024-01" };
  * ```
  */
@@ -43,7 +43,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * import { FundingCache } from "@vision-data/client";
+ * import { FundingCache } from "@vision-data/client/funding";
  * const cache = new FundingCache({ dir: await Deno.makeTempDir() });
  * await cache.read({ marketType: "um", symbol: "BTCUSDT", month: "2024-01" }); // null
  * ```

@@ -41,7 +41,7 @@ export interface WriteFundingOptions {
  * @returns the bytes written
  * @example
  * ```ts ignore
- * import { writeFunding } from "@vision-data/client";
+ * import { writeFunding } from "@vision-data/client/funding";
  * await writeFunding(funding, "btc-funding.parquet");
  * ```
  */
@@ -70,7 +70,7 @@ export function writeFunding(
  *
  * @example
  * ```ts
- * import { allocateFundingColumns, fundingArrowTable } from "@vision-data/client";
+ * import { allocateFundingColumns, fundingArrowTable } from "@vision-data/client/funding";
  * fundingArrowTable(allocateFundingColumns(0)).numRows; // 0
  * ```
  */

@@ -13,7 +13,7 @@ import { lowerBound } from "../_float64.ts";
  *
  * @example
  * ```ts
- * import { FUNDING_COLUMNS } from "@vision-data/client";
+ * import { FUNDING_COLUMNS } from "@vision-data/client/funding";
  * FUNDING_COLUMNS[0]; // "fundingTime"
  * ```
  */
@@ -32,7 +32,7 @@ export type FundingColumn = typeof FUNDING_COLUMNS[number];
  *
  * @example
  * ```ts
- * import type { FundingColumns } from "@vision-data/client";
+ * import type { FundingColumns } from "@vision-data/client/funding";
  * const c: FundingColumns = {
  *   fundingTime: new Float64Array(0), fundingRate: new Float64Array(0),
  *   markPrice: new Float64Array(0), intervalHours: new Float64Array(0),
@@ -67,7 +67,7 @@ export interface FundingRatesInit extends FundingMeta {
  *
  * @example
  * ```ts
- * import { allocateFundingColumns } from "@vision-data/client";
+ * import { allocateFundingColumns } from "@vision-data/client/funding";
  * allocateFundingColumns(3).fundingRate.length; // 3
  * ```
  */
@@ -91,7 +91,7 @@ const HOUR_MS = 3_600_000;
  *
  * @example
  * ```ts ignore
- * import { DataSourceManager } from "@vision-data/client";
+ * import { DataSourceManager } from "@vision-data/client/funding";
  * await using m = new DataSourceManager({ marketType: "um" });
  * const f = await m.getFundingRates({ symbol: "BTCUSDT", start: "2024-01-01", end: "2024-02-01" });
  * console.log(f.length, f.fundingRate[0], f.gaps);

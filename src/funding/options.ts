@@ -11,7 +11,7 @@ import type { TimeInput } from "../time.ts";
  *
  * @example
  * ```ts
- * import type { FetchFundingOptions } from "@vision-data/client";
+ * import type { FetchFundingOptions } from "@vision-data/client/funding";
  * const o: FetchFundingOptions = { symbol: "BTCUSDT", start: "2024-01-01", end: "2024-02-01" };
  * ```
  */
@@ -31,7 +31,7 @@ export interface FetchFundingOptions {
  *
  * @example
  * ```ts
- * import type { GetFundingOptions } from "@vision-data/client";
+ * import type { GetFundingOptions } from "@vision-data/client/funding";
  * const o: GetFundingOptions = { symbol: "BTCUSDT", start: "2024-01-01", end: "2024-02-01" };
  * ```
  */

@@ -40,7 +40,7 @@ const log = getLogger(["vision-data", "live"]);
  *
  * @example
  * ```ts
- * import { WS_BASE_URLS } from "@vision-data/client";
+ * import { WS_BASE_URLS } from "@vision-data/client/live";
  * WS_BASE_URLS.um; // "wss://fstream.binance.com"
  * ```
  */
@@ -55,7 +55,7 @@ export const WS_BASE_URLS: Readonly<Record<MarketType, string>> = {
  *
  * @example
  * ```ts
- * import { MAX_STREAMS } from "@vision-data/client";
+ * import { MAX_STREAMS } from "@vision-data/client/live";
  * MAX_STREAMS; // 1024
  * ```
  */
@@ -129,7 +129,7 @@ interface Outcome {
  *
  * @example
  * ```ts ignore
- * import { KlineStream } from "@vision-data/client";
+ * import { KlineStream } from "@vision-data/client/live";
  * await using stream = new KlineStream({
  *   marketType: "spot",
  *   symbols: ["BTCUSDT", "ETHUSDT"],

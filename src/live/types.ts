@@ -12,7 +12,7 @@ import type { KlineColumn } from "../columns.ts";
  *
  * @example
  * ```ts
- * import type { KlineUpdate } from "@vision-data/client";
+ * import type { KlineUpdate } from "@vision-data/client/live";
  * const onCandle = (u: KlineUpdate) => u.closed && console.log(u.symbol, u.openTime, u.close);
  * ```
  */
@@ -34,7 +34,7 @@ export type KlineUpdate = { [K in KlineColumn]: number } & {
  *
  * @example
  * ```ts
- * import type { KlineStreamStatus } from "@vision-data/client";
+ * import type { KlineStreamStatus } from "@vision-data/client/live";
  * const log = (s: KlineStreamStatus) => console.error(s.state, s.reason ?? "");
  * ```
  */
@@ -52,7 +52,7 @@ export interface KlineStreamStatus {
  *
  * @example
  * ```ts
- * import type { KlineStreamStats } from "@vision-data/client";
+ * import type { KlineStreamStats } from "@vision-data/client/live";
  * const show = (s: KlineStreamStats) => `${s.reconnects} reconnects, ${s.repaired} repaired`;
  * ```
  */

@@ -36,6 +36,7 @@ export {
   monthStart,
   planArchives,
   type PlanOptions,
+  type RangeInput,
   resolveRange,
   type ResolveRangeOptions,
   type TimeInput,
@@ -66,3 +67,4 @@ export {
 } from "../kline_kind.ts";
 export { assertDataType, DATA_TYPES, DataType, dataTypesOf } from "../data_types.ts";
 export { LIMITS, MARKET_FIRST_DATA } from "../limits.ts";
+export { streamSpans } from "../stream.ts";
