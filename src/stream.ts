@@ -115,6 +115,7 @@ export class KlinesStream implements AsyncIterable<Klines> {
     return parts[0].concat(...parts.slice(1));
   }
 
+  /** The chunks in time order; leaving the loop early aborts the work in flight. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Klines, void, undefined> {
     if (this.#started) throw new TypeError("A KlinesStream can be iterated only once");
     this.#started = true;

@@ -25,10 +25,13 @@ const encoder = new TextEncoder();
 
 /** Funding rows, as the replica's truth. */
 export interface FundingTruth {
+  /** Funding times, epoch ms. */
   fundingTime: Float64Array;
+  /** The rates, as decimals (0.0001 = 0.01 %). */
   fundingRate: Float64Array;
   /** NaN on COIN-M: its REST rows carry no mark price. */
   markPrice: Float64Array;
+  /** Hours between this funding and the previous one. */
   intervalHours: Float64Array;
 }
 

@@ -65,6 +65,11 @@ export class AggTradesTooLargeError extends VisionDataError {
   /** The bound that was passed. */
   readonly maxRows: number;
   /** @param maxRows the bound that was passed */
+  /**
+   * Creates an instance.
+   *
+   * @param maxRows the bound that was passed
+   */
   constructor(maxRows: number) {
     super(
       `The aggTrades range holds more than maxRows ${maxRows} rows; allowed: up to maxRows ` +

@@ -56,6 +56,11 @@ export class UnknownMarketError extends VisionDataError {
   /** The rejected market. */
   readonly market: string;
   /** @param market the rejected market */
+  /**
+   * Creates an instance.
+   *
+   * @param market the market asked for
+   */
   constructor(market: string) {
     super(`Unknown market ${JSON.stringify(market)}: allowed spot, um, cm`);
     this.market = market;
@@ -77,6 +82,12 @@ export class InvalidShardError extends VisionDataError {
   /**
    * @param value the rejected value
    * @param source where it came from (`--shard`, an environment variable)
+   */
+  /**
+   * Creates an instance.
+   *
+   * @param value the shard spec given
+   * @param source where it came from (the option, or an environment variable)
    */
   constructor(value: string, source = "shard") {
     super(
@@ -103,6 +114,12 @@ export class DatasetDirError extends VisionDataError {
   /**
    * @param dir the refused directory
    * @param found some of the entries found there
+   */
+  /**
+   * Creates an instance.
+   *
+   * @param dir the output directory
+   * @param found what it holds that is not a dataset
    */
   constructor(dir: string, found: readonly string[]) {
     super(
@@ -133,6 +150,12 @@ export class DiskFullError extends VisionDataError {
    * @param path the file being written
    * @param options standard error options (`cause`: the OS error)
    */
+  /**
+   * Creates an instance.
+   *
+   * @param path the file being written
+   * @param options the underlying cause
+   */
   constructor(path: string, options?: ErrorOptions) {
     super(
       `No space left on the device while writing ${JSON.stringify(path)}; ` +
@@ -158,6 +181,12 @@ export class DatasetManifestError extends VisionDataError {
   readonly path: string;
   /**
    * @param path the manifest path
+   * @param reason what is wrong with it
+   */
+  /**
+   * Creates an instance.
+   *
+   * @param path the manifest
    * @param reason what is wrong with it
    */
   constructor(path: string, reason: string) {

@@ -15,6 +15,7 @@ import { DatasetDirError } from "./errors.ts";
 
 export type { SymbolSummary, SyncDatasetOptions, SyncProgress, SyncReport } from "./_sync.ts";
 export type { UnitOutcome } from "./_unit.ts";
+export type { Unit } from "./_layout.ts";
 export type { IsoSpan, PartitionManifest } from "./_manifest.ts";
 export type { Shard } from "./_shard.ts";
 export { SHARD_COUNT_ENV } from "./_shard.ts";

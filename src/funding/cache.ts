@@ -53,6 +53,11 @@ export class FundingCache {
   readonly dir: string;
 
   /** @param options `dir`: the cache root. @default {defaultCacheDir()} */
+  /**
+   * Creates an instance.
+   *
+   * @param options `dir`: the cache root (default: the kline cache's default dir)
+   */
   constructor(options: { dir?: string } = {}) {
     this.dir = options.dir ?? defaultCacheDir();
   }

@@ -116,6 +116,11 @@ export class FundingRates implements FundingMeta {
   readonly sources?: Uint8Array;
 
   /** @param init columns, metadata, gaps */
+  /**
+   * Creates an instance.
+   *
+   * @param init the columns and what they are of
+   */
   constructor(init: FundingRatesInit) {
     this.symbol = init.symbol;
     this.marketType = init.marketType;

@@ -42,6 +42,7 @@ export {
   type TimeInput,
   type TimeRange,
   toEpochMs,
+  type ToEpochMsOptions,
   utcDay,
   utcMonth,
 } from "../time.ts";
