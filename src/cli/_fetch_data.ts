@@ -40,13 +40,10 @@ function preview(f: FundingRates): string {
   return formatTable(["funding_time", "funding_rate", "mark_price", "hours", "source"], rows);
 }
 
-/** Runs `fetch --data funding` with parsed arguments; resolves to the exit code. */
-export async function runFundingFetch(
-  a: FetchArgs,
-  { io, signal }: CommandContext,
-): Promise<number> {
+/** The manager a `fetch` asks: its flags (market, cache, URLs, clock, concurrency) applied. */
+export function openManager(a: FetchArgs, signal: AbortSignal): DataSourceManager {
   const now = a.now;
-  const manager = new DataSourceManager({
+  return new DataSourceManager({
     marketType: a.market,
     cacheDir: a.cacheDir,
     useCache: a.useCache,
@@ -55,7 +52,16 @@ export async function runFundingFetch(
     signal,
     now: now === undefined ? undefined : () => now,
     concurrency: a.concurrency,
+    vision: a.concurrency === undefined ? undefined : { concurrency: a.concurrency },
   });
+}
+
+/** Runs `fetch --data funding` with parsed arguments; resolves to the exit code. */
+export async function runFundingFetch(
+  a: FetchArgs,
+  { io, signal }: CommandContext,
+): Promise<number> {
+  const manager = openManager(a, signal);
   const t0 = performance.now();
   let f: FundingRates;
   let wrote = "";
@@ -63,7 +69,7 @@ export async function runFundingFetch(
     f = await manager.getFundingRates({
       symbol: a.symbol,
       start: a.start,
-      end: a.end ?? now ?? Date.now(),
+      end: a.end ?? a.now ?? Date.now(),
       enforceSource: a.source,
       signal,
     });

@@ -8,7 +8,6 @@ import { dirname } from "@std/path";
 import { type DataSource, KLINE_COLUMNS, type Klines, SOURCE_CODES } from "../klines.ts";
 import { type Interval, type MarketType, normalizeSymbol } from "../market.ts";
 import { iso, type TimeRange } from "../time.ts";
-import { DataSourceManager } from "../manager/mod.ts";
 import {
   EXPORT_FORMATS,
   type ExportFormat,
@@ -33,7 +32,7 @@ import { formatBytes, formatCount, formatMs, formatTable } from "./_io.ts";
 import { Progress } from "./_progress.ts";
 import { assertDataType, type DataType } from "../data_types.ts";
 import { assertKlineKind, type KlineKind } from "../kline_kind.ts";
-import { runAggTradesFetch, runFundingFetch } from "./_fetch_data.ts";
+import { openManager, runAggTradesFetch, runFundingFetch } from "./_fetch_data.ts";
 
 const USAGE = `Usage: vision-data fetch SYMBOL --start DATE [options]
 
@@ -236,17 +235,7 @@ async function run(args: string[], { io, signal }: CommandContext): Promise<numb
   if (a.data === "aggTrades") return await runAggTradesFetch(a, { io, signal });
   const progress = new Progress(io, a.quiet);
   const now = a.now;
-  const manager = new DataSourceManager({
-    marketType: a.market,
-    cacheDir: a.cacheDir,
-    useCache: a.useCache,
-    visionUrl: a.visionUrl,
-    restUrl: a.restUrl,
-    signal,
-    now: now === undefined ? undefined : () => now,
-    concurrency: a.concurrency,
-    vision: a.concurrency === undefined ? undefined : { concurrency: a.concurrency },
-  });
+  const manager = openManager(a, signal);
   const t0 = performance.now();
   let klines: Klines | undefined;
   let fetchMs: number;

@@ -305,9 +305,9 @@ export class RestDataClient implements Lifecycle {
   stream(options: RestFetchKlinesOptions & StreamOptions): KlinesStream {
     this.#owner.assertOpen();
     this.#throwIfBanned();
-    const symbol = normalizeSymbol(options.symbol);
+    const symbol = normalizeSymbol(options.symbol, this.marketType);
     assertIntervalSupported(this.marketType, options.interval, "rest");
-    const range = resolveRange(options, { now: this.#now() });
+    const range = resolveRange(options, { now: this.#now(), market: this.marketType });
     const spans = streamSpans(range, options.interval);
     return new KlinesStream({
       meta: { symbol, interval: options.interval, marketType: this.marketType },

@@ -336,9 +336,9 @@ export class VisionDataClient implements Lifecycle {
    */
   stream(options: FetchKlinesOptions & StreamOptions): KlinesStream {
     this.#owner.assertOpen();
-    const symbol = normalizeSymbol(options.symbol);
+    const symbol = normalizeSymbol(options.symbol, this.marketType);
     assertIntervalSupported(this.marketType, options.interval, "vision");
-    const range = resolveRange(options, { now: this.#now() });
+    const range = resolveRange(options, { now: this.#now(), market: this.marketType });
     const spans = streamSpans(range, options.interval);
     return new KlinesStream({
       meta: { symbol, interval: options.interval, marketType: this.marketType },
