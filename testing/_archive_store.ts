@@ -98,6 +98,7 @@ export class ArchiveStore {
     return spec;
   }
 
+  /** Closed candles with open time in `[start, end)` (`replica.klines`). */
   klines(q: TruthQuery): KlineColumns {
     const spec = this.#spec(q.marketType, q.symbol);
     const interval = parseInterval(q.interval);
@@ -112,12 +113,14 @@ export class ArchiveStore {
     });
   }
 
+  /** Funding rows with time in `[start, end)` (`replica.fundingRates`). */
   fundingRates(q: FundingTruthQuery): FundingTruth {
     const spec = this.#spec(q.marketType, q.symbol);
     const start = toEpochMs(q.start, "start");
     return fundingRows(this.dataset, spec, start, toEpochMs(q.end, "end"), this.#now());
   }
 
+  /** Aggregate trades with time in `[start, end)` (`replica.aggTrades`). */
   aggTrades(q: FundingTruthQuery): AggTradeColumns {
     const spec = this.#spec(q.marketType, q.symbol);
     const start = toEpochMs(q.start, "start");
@@ -171,6 +174,7 @@ export class ArchiveStore {
     return this.#cache.peek(key);
   }
 
+  /** Serves exact bytes at an archive path; null removes them (`replica.setArchive`). */
   setArchive(path: string, content: { zip?: Uint8Array; csv?: Uint8Array } | null): void {
     const key = archiveKey(path);
     if (!/^data\/.+\.zip$/.test(key)) {
@@ -191,6 +195,7 @@ export class ArchiveStore {
     });
   }
 
+  /** Zip bytes of a raw or published archive, without faults (`replica.archiveBytes`). */
   archiveBytes(pathOrQuery: string | ArchiveQuery): Uint8Array | null {
     if (typeof pathOrQuery === "string") {
       const raw = this.#raw.get(archiveKey(pathOrQuery));
@@ -202,6 +207,7 @@ export class ArchiveStore {
     return built ? built.zip : null;
   }
 
+  /** The CSV inside a published archive (`replica.csvFor`). */
   csvFor(q: ArchiveQuery): Uint8Array | null {
     const r = this.#resolve(q);
     if (!r) return null;
@@ -214,6 +220,7 @@ export class ArchiveStore {
     );
   }
 
+  /** When an archive is (or will be) published; null if never (`replica.publishedAt`). */
   publishedAt(q: ArchiveQuery): number | null {
     const ref = parseArchivePath(archivePath(q));
     const spec = ref && this.dataset.spec(ref.market, ref.symbol);
@@ -221,6 +228,7 @@ export class ArchiveStore {
     return publishedAt(spec, ref.interval, ref.period, this.lag);
   }
 
+  /** Built-archive cache figures and archives being generated now. */
   cacheStats(): { bytes: number; hits: number; misses: number; generating: number } {
     return {
       bytes: this.#cache.bytes,

@@ -22,10 +22,12 @@ export class Clock implements LiveClock {
     this.#read = toClock(now);
   }
 
+  /** The replica's now (ms). */
   now(): number {
     return this.#read();
   }
 
+  /** Changes the replica's now. */
   setNow(now: NowInput): void {
     this.#read = toClock(now);
   }

@@ -56,10 +56,12 @@ export class RequestLog {
     for (const w of [...this.#waiters]) if (w.test(entry)) w.resolve(entry);
   }
 
+  /** Empties the log (pending waiters keep waiting). */
   clear(): void {
     this.entries.length = 0;
   }
 
+  /** The first entry, existing or future, the predicate accepts; rejects at disposal. */
   waitFor(
     predicate: (e: RequestLogEntry) => boolean,
     options: { signal?: AbortSignal } = {},
