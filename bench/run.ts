@@ -19,6 +19,7 @@ import { PYTHON_REFERENCE_MS, runVisionBench } from "./vision_bench.ts";
 import { runRestBench } from "./rest_bench.ts";
 import { runManagerBench } from "./manager_bench.ts";
 import { runReplicaBench } from "./replica_bench.ts";
+import { runReplicaGenerationBench } from "./replica_generation_bench.ts";
 import { runLiveBench } from "./live_bench.ts";
 import { runDatasetBench } from "./dataset_bench.ts";
 import { runLimitsBench } from "./limits_bench.ts";
@@ -358,6 +359,29 @@ export async function runAllBenches(options: RunOptions = {}): Promise<BenchRow[
         x(row.ratio),
       );
     }
+    // 7 days: 604,800 candles, above the 500,000 where archives default to level 1.
+    const [one, par, deflate6] = await runReplicaGenerationBench({
+      days: 7,
+      rounds: quick ? 1 : 3,
+      print: false,
+    });
+    const perCpu = (r: number) => `${(r / 1e6).toFixed(2)} M rows/CPU-s`;
+    const base = `deflateRawSync level 6 of the same CSV ${mrows(deflate6.rowsPerSec)}`;
+    add(
+      "replica",
+      `Replica: generate 1s × ${one.rows / 86_400} d archive, one thread (CPU)`,
+      perCpu(one.rowsPerCpuSec),
+      `${base} (${perCpu(deflate6.rowsPerCpuSec)})`,
+      x(one.rowsPerCpuSec / deflate6.rowsPerCpuSec),
+    );
+    add(
+      "replica",
+      "… in pieces over all cores (generator process's path)",
+      `${mrows(par.rowsPerSec)} (${perCpu(par.rowsPerCpuSec)})`,
+      base,
+      x(par.rowsPerSec / deflate6.rowsPerSec),
+      "≥ 1 M rows/s",
+    );
   }
   if (only.has("live")) {
     options.onArea?.("live");

@@ -25,6 +25,66 @@ export const POW10: readonly number[] = [
 // the decimal the double came from; above it toFixed's exact arithmetic is used instead.
 const FAST_LIMIT = 2 ** 51;
 
+const INT_LIMIT = 2 ** 31;
+
+/**
+ * Writes the non-negative integer `v` (< 2^53) at `p`, zero-padded to `width` digits; returns
+ * the position after it. Int32 arithmetic below 2^31 (most fields), 9-digit halves above
+ * (timestamps), so no float division runs per digit. The caller guarantees the room.
+ */
+export function putUint(b: Uint8Array, p: number, v: number, width = 1): number {
+  if (v >= INT_LIMIT) {
+    const hi = Math.floor(v / 1e9);
+    p = putUint(b, p, hi, width - 9);
+    return putUint(b, p, v - hi * 1e9, 9);
+  }
+  let n = v < 10
+    ? 1
+    : v < 100
+    ? 2
+    : v < 1e3
+    ? 3
+    : v < 1e4
+    ? 4
+    : v < 1e5
+    ? 5
+    : v < 1e6
+    ? 6
+    : v < 1e7
+    ? 7
+    : v < 1e8
+    ? 8
+    : v < 1e9
+    ? 9
+    : 10;
+  if (n < width) n = width;
+  const end = p + n;
+  let at = end;
+  let x = v | 0;
+  while (at > p) {
+    const q = (x / 10) | 0;
+    b[--at] = 48 + x - q * 10;
+    x = q;
+  }
+  return end;
+}
+
+/**
+ * Writes `x` with exactly `dp` decimals at `p` and returns the position after it, or -1 when
+ * the value needs the exact slow path (negative, ≥ 2^51 scaled, or more than 12 decimals).
+ * For a double parsed from a `dp`-decimal string this writes that string again.
+ */
+export function putDecimal(b: Uint8Array, p: number, x: number, dp: number): number {
+  const s = POW10[dp];
+  const scaled = Math.round(x * s);
+  if (!(scaled >= 0 && scaled < FAST_LIMIT) || dp > 12) return -1;
+  if (dp === 0) return putUint(b, p, scaled);
+  const whole = Math.floor(scaled / s);
+  p = putUint(b, p, whole);
+  b[p++] = 46;
+  return putUint(b, p, scaled - whole * s, dp);
+}
+
 /** An ASCII byte buffer that grows; numbers are written without intermediate strings. */
 export class AsciiWriter {
   /** The buffer (valid up to `pos`). */
@@ -54,32 +114,18 @@ export class AsciiWriter {
   }
   /** A non-negative integer below 2^53, padded with zeros to `width` digits. */
   uint(v: number, width = 1): void {
-    let n = 1;
-    for (let t = v; t >= 10; t = Math.floor(t / 10)) n++;
-    if (n < width) n = width;
-    this.ensure(n);
-    let end = this.pos + n;
-    this.pos = end;
-    const b = this.buf;
-    while (n-- > 0) {
-      const q = Math.floor(v / 10);
-      b[--end] = 48 + (v - q * 10);
-      v = q;
-    }
+    this.ensure(Math.max(16, width));
+    this.pos = putUint(this.buf, this.pos, v, width);
   }
   /**
    * `x` with exactly `dp` decimals: for a double parsed from a `dp`-decimal string, that string
    * again (the round trip archive fidelity relies on).
    */
   decimal(x: number, dp: number): void {
-    const p = POW10[dp];
-    const scaled = Math.round(x * p);
-    if (!(scaled >= 0 && scaled < FAST_LIMIT) || dp > 12) return this.text(x.toFixed(dp));
-    if (dp === 0) return this.uint(scaled);
-    const whole = Math.floor(scaled / p);
-    this.uint(whole);
-    this.byte(46);
-    this.uint(scaled - whole * p, dp);
+    this.ensure(40);
+    const end = putDecimal(this.buf, this.pos, x, dp);
+    if (end < 0) this.text(x.toFixed(dp));
+    else this.pos = end;
   }
   /** Any integer (fast path for safe non-negative ones). */
   integer(v: number): void {

@@ -6,7 +6,7 @@
  */
 import type { KlineColumns } from "../src/columns.ts";
 import type { MarketType } from "../src/market.ts";
-import { AsciiWriter } from "./_ascii.ts";
+import { AsciiWriter, putDecimal, putUint } from "./_ascii.ts";
 
 const decoder = new TextDecoder();
 
@@ -124,38 +124,114 @@ function toMicros(ms: number, isClose: boolean): number {
  * ```
  */
 export function formatKlineCsv(columns: KlineColumns, options: FormatCsvOptions = {}): Uint8Array {
+  const from = options.from ?? 0;
+  const to = options.to ?? columns.openTime.length;
+  const out = new AsciiWriter((to - from) * ROW_BOUND + 128);
+  writeKlineCsv(out, columns, options);
+  return out.bytes();
+}
+
+// Room one row needs on the fast path (12 fields of at most 17 digits, a point, a comma);
+// a field that takes the exact slow path makes room for itself.
+const ROW_BOUND = 256;
+
+/**
+ * Appends kline rows as Binance Vision CSV to `w` (the loop behind {@linkcode formatKlineCsv},
+ * for callers that reuse one buffer across many pieces). Digits go straight into the buffer.
+ */
+export function writeKlineCsv(
+  w: AsciiWriter,
+  columns: KlineColumns,
+  options: FormatCsvOptions = {},
+): void {
   const d = resolveDecimals(options.marketType, options.decimals);
   const us = options.timeUnit === "us";
   const from = options.from ?? 0;
   const to = options.to ?? columns.openTime.length;
   const c = columns;
-  const w = new AsciiWriter((to - from) * 160 + 128);
   if (options.header) w.text(KLINE_CSV_HEADER + "\n");
+  w.ensure((to - from) * ROW_BOUND);
+  const dp = d.price, dv = d.volume, dq = d.quoteVolume;
+  const dtv = d.takerBuyBaseVolume, dtq = d.takerBuyQuoteVolume;
   for (let i = from; i < to; i++) {
-    w.integer(us ? toMicros(c.openTime[i], false) : c.openTime[i]);
-    w.byte(44);
-    w.decimal(c.open[i], d.price);
-    w.byte(44);
-    w.decimal(c.high[i], d.price);
-    w.byte(44);
-    w.decimal(c.low[i], d.price);
-    w.byte(44);
-    w.decimal(c.close[i], d.price);
-    w.byte(44);
-    w.decimal(c.volume[i], d.volume);
-    w.byte(44);
-    w.integer(us ? toMicros(c.closeTime[i], true) : c.closeTime[i]);
-    w.byte(44);
-    w.decimal(c.quoteVolume[i], d.quoteVolume);
-    w.byte(44);
-    w.integer(c.trades[i]);
-    w.byte(44);
-    w.decimal(c.takerBuyBaseVolume[i], d.takerBuyBaseVolume);
-    w.byte(44);
-    w.decimal(c.takerBuyQuoteVolume[i], d.takerBuyQuoteVolume);
-    w.text(",0\n");
+    w.ensure(ROW_BOUND);
+    let b = w.buf;
+    let p = w.pos;
+    const open = us ? toMicros(c.openTime[i], false) : c.openTime[i];
+    const close = us ? toMicros(c.closeTime[i], true) : c.closeTime[i];
+    const trades = c.trades[i];
+    if (
+      !(Number.isSafeInteger(open) && open >= 0 && Number.isSafeInteger(close) && close >= 0 &&
+        Number.isSafeInteger(trades) && trades >= 0)
+    ) {
+      slowRow(w, c, i, d, us);
+      continue;
+    }
+    p = putUint(b, p, open);
+    b[p++] = 44;
+    p = field(w, b, p, c.open[i], dp);
+    b = w.buf;
+    p = field(w, b, p, c.high[i], dp);
+    b = w.buf;
+    p = field(w, b, p, c.low[i], dp);
+    b = w.buf;
+    p = field(w, b, p, c.close[i], dp);
+    b = w.buf;
+    p = field(w, b, p, c.volume[i], dv);
+    b = w.buf;
+    p = putUint(b, p, close);
+    b[p++] = 44;
+    p = field(w, b, p, c.quoteVolume[i], dq);
+    b = w.buf;
+    p = putUint(b, p, trades);
+    b[p++] = 44;
+    p = field(w, b, p, c.takerBuyBaseVolume[i], dtv);
+    b = w.buf;
+    p = field(w, b, p, c.takerBuyQuoteVolume[i], dtq);
+    b = w.buf;
+    b[p++] = 48; // the "ignore" column
+    b[p++] = 10;
+    w.pos = p;
   }
-  return w.buf.subarray(0, w.pos);
+}
+
+/** One decimal field and its comma at `p`; the exact slow path through `w` when needed. */
+function field(w: AsciiWriter, b: Uint8Array, p: number, x: number, dp: number): number {
+  const end = putDecimal(b, p, x, dp);
+  if (end >= 0) {
+    b[end] = 44;
+    return end + 1;
+  }
+  w.pos = p;
+  w.text(x.toFixed(dp) + ",");
+  w.ensure(ROW_BOUND);
+  return w.pos;
+}
+
+/** A row with a negative or unsafe integer field, written field by field. */
+function slowRow(w: AsciiWriter, c: KlineColumns, i: number, d: CsvDecimals, us: boolean): void {
+  w.integer(us ? toMicros(c.openTime[i], false) : c.openTime[i]);
+  w.byte(44);
+  w.decimal(c.open[i], d.price);
+  w.byte(44);
+  w.decimal(c.high[i], d.price);
+  w.byte(44);
+  w.decimal(c.low[i], d.price);
+  w.byte(44);
+  w.decimal(c.close[i], d.price);
+  w.byte(44);
+  w.decimal(c.volume[i], d.volume);
+  w.byte(44);
+  w.integer(us ? toMicros(c.closeTime[i], true) : c.closeTime[i]);
+  w.byte(44);
+  w.decimal(c.quoteVolume[i], d.quoteVolume);
+  w.byte(44);
+  w.integer(c.trades[i]);
+  w.byte(44);
+  w.decimal(c.takerBuyBaseVolume[i], d.takerBuyBaseVolume);
+  w.byte(44);
+  w.decimal(c.takerBuyQuoteVolume[i], d.takerBuyQuoteVolume);
+  w.text(",0\n");
 }
 
 /**

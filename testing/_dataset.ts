@@ -8,13 +8,14 @@
 import { type Interval, intervalMs, marketCapabilities, type MarketType } from "../src/market.ts";
 import { DAY_MS, monthStart, toEpochMs } from "../src/time.ts";
 import { allocateColumns, type KlineColumns } from "../src/columns.ts";
-import { POW10 } from "./_ascii.ts";
+import { type AsciiWriter, POW10 } from "./_ascii.ts";
 import { concatColumns, lowerBound, sliceColumns } from "./_columns.ts";
 import {
   type CsvDecimals,
   formatKlineCsv,
   KLINE_CSV_HEADER,
   resolveDecimals,
+  writeKlineCsv,
 } from "./_csv_format.ts";
 import { readKlineCsv } from "./_csv_read.ts";
 import type { KlineKind } from "../src/kline_kind.ts";
@@ -159,20 +160,55 @@ const OCTAVES: readonly [number, number][] = [
 ];
 const OCTAVE_SALT = OCTAVES.map((_, j) => mix(0x51ed270b + j * 0x2545f491));
 
-function logMid(key: number, t: number): number {
-  let s = 0;
-  for (let j = 0; j < OCTAVES.length; j++) {
-    const [spacing, amp] = OCTAVES[j];
-    const x = t / spacing;
-    const k = Math.floor(x);
-    let f = x - k;
-    f = f * f * (3 - 2 * f);
-    const salt = key ^ OCTAVE_SALT[j];
-    const v0 = mix(salt ^ Math.imul(k, 0x27d4eb2d)) * U;
-    const v1 = mix(salt ^ Math.imul(k + 1, 0x27d4eb2d)) * U;
-    s += amp * ((v0 + (v1 - v0) * f) * 2 - 1);
+/**
+ * The mid price path of one symbol, evaluated along a series of candles: the value noise
+ * knots of each octave are kept while `t` stays between them (a 1s series crosses the finest
+ * knot every 180 candles), and the last value is kept because a candle's close time is the
+ * next one's open. The arithmetic does not depend on what is kept, so any range
+ * gives the same values.
+ */
+class MidPath {
+  readonly #key: number;
+  readonly #price: number;
+  readonly #k = new Float64Array(OCTAVES.length).fill(NaN);
+  readonly #v0 = new Float64Array(OCTAVES.length);
+  readonly #v1 = new Float64Array(OCTAVES.length);
+  #lastT = NaN;
+  #last = 0;
+
+  constructor(key: number, price: number) {
+    this.#key = key;
+    this.#price = price;
   }
-  return s;
+
+  logMid(t: number): number {
+    let s = 0;
+    for (let j = 0; j < OCTAVES.length; j++) {
+      const [spacing, amp] = OCTAVES[j];
+      const x = t / spacing;
+      const k = Math.floor(x);
+      let f = x - k;
+      f = f * f * (3 - 2 * f);
+      if (this.#k[j] !== k) {
+        const salt = this.#key ^ OCTAVE_SALT[j];
+        this.#k[j] = k;
+        this.#v0[j] = mix(salt ^ Math.imul(k, 0x27d4eb2d)) * U;
+        this.#v1[j] = mix(salt ^ Math.imul(k + 1, 0x27d4eb2d)) * U;
+      }
+      const v0 = this.#v0[j];
+      s += amp * ((v0 + (this.#v1[j] - v0) * f) * 2 - 1);
+    }
+    return s;
+  }
+
+  /** `price · e^logMid(t)`. */
+  mid(t: number): number {
+    if (t !== this.#lastT) {
+      this.#lastT = t;
+      this.#last = this.#price * Math.exp(this.logMid(t));
+    }
+    return this.#last;
+  }
 }
 
 /** Open time of the candle containing `t`. */
@@ -394,13 +430,48 @@ export class Dataset {
     }
     const out = allocateColumns(n);
     const salt = mix(spec.key ^ hashString(interval));
+    const path = new MidPath(spec.key, spec.price);
     let t = first;
     for (let i = 0; i < n; i++) {
       const l = fixed ? len : intervalMs(interval, t);
-      generateCandle(spec, salt, t, l, t + l > now ? now : undefined, out, i);
+      generateCandle(spec, path, salt, t, l, t + l > now ? now : undefined, out, i);
       t += l;
     }
     return out;
+  }
+
+  /** Whether real days are mounted for this symbol and interval. */
+  hasFixtures(spec: SymbolSpec, interval: Interval): boolean {
+    return this.#fixtureIntervals.has(`${spec.marketType}|${spec.symbol}|${interval}`);
+  }
+
+  /** The CSV rules of a period starting at `start`: header or not, ms or µs, decimals. */
+  #csvRules(spec: SymbolSpec, start: number, kind: KlineKind) {
+    return {
+      marketType: spec.marketType,
+      decimals: kindDecimals(spec, kind),
+      timeUnit: spec.marketType === "spot" && start >= this.spotMicrosFrom ? "us" : "ms",
+      header: spec.marketType !== "spot" && start >= this.futuresHeaderFrom,
+    } as const;
+  }
+
+  /**
+   * One piece of a period's CSV without mounted days: the rows opening in `[from, to)`, with
+   * the period's rules (those of `start`), the header (if the period has one) only when `first`.
+   * The pieces of a period in order, concatenated, are {@linkcode Dataset.periodCsv}'s bytes
+   * (when it has rows). `out` is appended to, so one buffer serves many pieces.
+   */
+  writePeriodCsvPiece(
+    out: AsciiWriter,
+    q: { spec: SymbolSpec; interval: Interval; start: number; now: number; kind: KlineKind },
+    from: number,
+    to: number,
+    first: boolean,
+  ): number {
+    const { header, ...fmt } = this.#csvRules(q.spec, q.start, q.kind);
+    const columns = this.rows({ ...q, start: from, end: to });
+    writeKlineCsv(out, columns, { ...fmt, header: header && first });
+    return columns.openTime.length;
   }
 
   /** The CSV bytes of one archive period (null when it holds no rows). */
@@ -417,14 +488,10 @@ export class Dataset {
       const fx = this.fixture(spec, interval, start);
       if (fx) return fx.bytes;
     }
-    const timeUnit = spec.marketType === "spot" && start >= this.spotMicrosFrom ? "us" : "ms";
-    const header = spec.marketType !== "spot" && start >= this.futuresHeaderFrom;
+    const { header, ...fmt } = this.#csvRules(spec, start, kind);
     const columns = this.rows({ spec, interval, start, end, now, kind });
     if (columns.openTime.length === 0) return null;
-    const decimals = kindDecimals(spec, kind);
-    const fmt = { marketType: spec.marketType, decimals, timeUnit } as const;
-    const hasFixtures = kind === "trades" &&
-      this.#fixtureIntervals.has(`${spec.marketType}|${spec.symbol}|${interval}`);
+    const hasFixtures = kind === "trades" && this.hasFixtures(spec, interval);
     if (!hasFixtures || daily) return formatKlineCsv(columns, { ...fmt, header });
     // A month holding mounted days: splice those days' exact bytes between formatted rows.
     const chunks: Uint8Array[] = header ? [new TextEncoder().encode(KLINE_CSV_HEADER + "\n")] : [];
@@ -461,6 +528,7 @@ const scratch = new Float64Array(8);
  */
 function generateCandle(
   spec: SymbolSpec,
+  path: MidPath,
   salt: number,
   open: number,
   len: number,
@@ -474,8 +542,8 @@ function generateCandle(
   const tick = spec.tickUnits;
   const frac = liveNow === undefined ? 1 : Math.max(0, Math.min(1, (liveNow - open) / len));
   const closeAt = liveNow === undefined ? open + len : liveNow;
-  const midO = spec.price * Math.exp(logMid(spec.key, open));
-  const midC = spec.price * Math.exp(logMid(spec.key, closeAt));
+  const midO = path.mid(open);
+  const midC = path.mid(closeAt);
   let h = timeHash(salt, open);
   for (let k = 0; k < scratch.length; k++) {
     h = mix(h + 0x9e3779b9);

@@ -10,6 +10,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { fileURLToPath as fromFileUrl } from "node:url";
 import { intervalMs } from "../src/market.ts";
 import {
   type ArchiveCache,
@@ -42,6 +43,11 @@ export const MAX_GENERATORS = 2;
 export const OUT_OF_PROCESS_ROWS = 250_000;
 
 const CHILD = new URL("./_generator_child.ts", import.meta.url).href;
+// The generator process starts helper Workers from its own modules: a local checkout needs
+// read access to them (and only them); remote modules load without it.
+const CHILD_READ = new URL("../", import.meta.url).protocol === "file:"
+  ? [`--allow-read=${fromFileUrl(new URL("../", import.meta.url))}`]
+  : [];
 
 /** What the generator builds from. */
 export interface ArchiveGeneratorOptions {
@@ -49,8 +55,8 @@ export interface ArchiveGeneratorOptions {
   dataset: Dataset;
   /** The replica's built-archive cache (both paths fill it). */
   cache: ArchiveCache;
-  /** DEFLATE level. */
-  zipLevel: number;
+  /** DEFLATE level; undefined: the default for each archive's size (`archiveZipLevel`). */
+  zipLevel?: number;
   /** How the worker rebuilds the same dataset. */
   init: Omit<GeneratorInit, "kind">;
 }
@@ -152,7 +158,7 @@ export class ArchiveGenerator {
       job,
     };
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--quiet", "--no-config", "--no-lock", "--no-prompt", CHILD],
+      args: ["run", "--quiet", "--no-config", "--no-lock", "--no-prompt", ...CHILD_READ, CHILD],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

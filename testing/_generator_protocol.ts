@@ -30,7 +30,8 @@ export interface GeneratorJob {
   /** Which klines (`ArchiveRef.kind`; `kind` is taken by the message tag). */
   klineKind: KlineKind;
   published: number;
-  zipLevel: number;
+  /** Undefined: the default for the archive's size. */
+  zipLevel?: number;
 }
 
 /** The worker's answer: the zip (transferred) and its SHA-256, none, or a failure. */

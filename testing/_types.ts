@@ -43,7 +43,10 @@ export interface ReplicaOptions {
   csv?: CsvRules;
   /** Memory budget of the built-archive LRU. @default {512 MiB} */
   cacheBytes?: number;
-  /** DEFLATE level of generated archives. @default {6} */
+  /**
+   * DEFLATE level of generated archives. @default {1 for archives of ≥ 500 000 candles (a week
+   * or month of 1s klines: several times faster to build, zips ~60 % bigger), else 6}
+   */
   zipLevel?: number;
   /** Bytes per body chunk. @default {65536} */
   chunkBytes?: number;

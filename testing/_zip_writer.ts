@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { crc32, deflateRawSync } from "node:zlib";
+import { crc32 } from "node:zlib";
+import { deflateInPieces } from "./_chunked_deflate.ts";
 
 /** One file to put in a zip. */
 export interface ZipInput {
@@ -23,6 +24,11 @@ export interface ZipInput {
    * clamped to 1980–2107). Absent: zero fields, as before.
    */
   modified?: Date;
+  /**
+   * The entry already deflated (e.g. in pieces on several threads): written as is with this
+   * CRC-32 and uncompressed size; `data` and `method` are then ignored.
+   */
+  deflated?: { body: Uint8Array; crc32: number; size: number };
 }
 
 /** The DOS `[time, date]` words of an instant (UTC fields); zeros when absent. */
@@ -53,9 +59,12 @@ export function createZip(files: readonly ZipInput[]): Uint8Array<ArrayBuffer> {
   let offset = 0;
   for (const f of files) {
     const name = new TextEncoder().encode(f.name);
-    const method = f.method === "store" ? 0 : 8;
-    const body = method === 0 ? f.data : deflateRawSync(f.data, { level: f.level ?? 6 });
-    const crc = crc32(f.data) >>> 0;
+    const pre = f.deflated;
+    const method = pre || f.method !== "store" ? 8 : 0;
+    // Pieces of 4 MiB: data up to that size is one ordinary DEFLATE stream.
+    const body = pre ? pre.body : method === 0 ? f.data : deflateInPieces(f.data, f.level ?? 6);
+    const crc = pre ? pre.crc32 >>> 0 : crc32(f.data) >>> 0;
+    const rawSize = pre ? pre.size : f.data.length;
     const flags = f.dataDescriptor ? 8 : 0;
     const [dosTime, dosDate] = dosDateTime(f.modified);
     const local = new Uint8Array(30 + name.length);
@@ -69,7 +78,7 @@ export function createZip(files: readonly ZipInput[]): Uint8Array<ArrayBuffer> {
     if (!f.dataDescriptor) {
       lv.setUint32(14, crc, true);
       lv.setUint32(18, body.length, true);
-      lv.setUint32(22, f.data.length, true);
+      lv.setUint32(22, rawSize, true);
     }
     lv.setUint16(26, name.length, true);
     local.set(name, 30);
@@ -81,7 +90,7 @@ export function createZip(files: readonly ZipInput[]): Uint8Array<ArrayBuffer> {
       dv.setUint32(0, 0x08074b50, true);
       dv.setUint32(4, crc, true);
       dv.setUint32(8, body.length, true);
-      dv.setUint32(12, f.data.length, true);
+      dv.setUint32(12, rawSize, true);
       chunks.push(dd);
       size += dd.length;
     }
@@ -96,7 +105,7 @@ export function createZip(files: readonly ZipInput[]): Uint8Array<ArrayBuffer> {
     cv.setUint16(14, dosDate, true);
     cv.setUint32(16, crc, true);
     cv.setUint32(20, body.length, true);
-    cv.setUint32(24, f.data.length, true);
+    cv.setUint32(24, rawSize, true);
     cv.setUint16(28, name.length, true);
     cv.setUint32(42, offset, true);
     cd.set(name, 46);
