@@ -58,13 +58,14 @@ export class ArchiveStore {
   readonly #cache: ArchiveCache;
   readonly #generator: ArchiveGenerator;
   readonly #raw = new Map<string, BuiltArchive>();
-  readonly #level: number;
+  /** `undefined`: the size-dependent default (`archiveZipLevel`). */
+  readonly #level: number | undefined;
   readonly #now: () => number;
 
   constructor(options: ReplicaOptions, now: () => number) {
     const seed = options.seed ?? 1;
     this.#now = now;
-    this.#level = options.zipLevel ?? 6;
+    this.#level = options.zipLevel;
     this.dataset = new Dataset(
       options.symbols ?? DEFAULT_SYMBOLS,
       seed,
@@ -152,7 +153,7 @@ export class ArchiveStore {
     const zipName = key.slice(key.lastIndexOf("/") + 1);
     const raw = this.#raw.get(key);
     if (raw) return { built: raw, zipName, checksum };
-    const level = this.#level;
+    const level = this.#level ?? 6;
     const funding = fundingArchive(this.dataset, this.#cache, key, this.#now(), this.lag, level);
     if (funding) return { built: funding, zipName, checksum };
     const agg = aggTradesArchive(this.dataset, this.#cache, key, this.#now(), this.lag, level);
