@@ -68,6 +68,7 @@ import { getFunding } from "../funding/_manager.ts";
 import { Semaphore } from "../_semaphore.ts";
 import { KlinesStream, type StreamOptions, streamSpans } from "../stream.ts";
 import { DayWriter } from "./_writer.ts";
+import { klinesOfCachedDays } from "./_warm.ts";
 
 const logger = getLogger(["vision-data", "manager"]);
 
@@ -293,7 +294,13 @@ export class DataSourceManager implements Lifecycle {
     // The collection of the stream; the chunks are joined, not copied. Nothing waits on a
     // consumer here, so enough chunks run at once to keep every source busy (each bounds
     // its own connections, parse workers and cache reads).
-    return await this.stream({ ahead: GET_DATA_AHEAD, ...options }).collect();
+    const call = this.#resolve(options);
+    // A warm range (the usual repeat query) is read in one pass: every cached day at once,
+    // bounded, straight into one chunk list — no per-chunk planning. What it found is
+    // handed to the stream, which then fetches only what the cache lacked.
+    const warm = await this.#readWarm(call);
+    if (warm instanceof Klines) return warm;
+    return await this.#stream(call, { ahead: GET_DATA_AHEAD, ...options }, warm).collect();
   }
 
   /**
@@ -311,6 +318,11 @@ export class DataSourceManager implements Lifecycle {
    * ```
    */
   stream(options: StreamDataOptions): KlinesStream {
+    return this.#stream(this.#resolve(options), options);
+  }
+
+  /** Validates and resolves one call's query (throws before any request). */
+  #resolve(options: GetDataOptions): Call {
     this.#owner.assertOpen();
     const symbol = normalizeSymbol(options.symbol, this.marketType);
     const interval = options.interval;
@@ -322,8 +334,13 @@ export class DataSourceManager implements Lifecycle {
     const includeOpen = options.includeOpenCandle ?? false;
     const range = candleRange(asked, interval, now, includeOpen);
     const meta: KlinesMeta = { symbol, interval, marketType: this.marketType };
-    const spans = streamSpans(range, interval);
     const progress = progressOfSpans(options.onProgress);
+    return { meta, range, now, allowed, options, includeOpen, progress };
+  }
+
+  #stream(call: Call, options: StreamOptions, known?: KnownDays): KlinesStream {
+    const { meta, range, now, allowed, includeOpen, progress } = call;
+    const spans = streamSpans(range, meta.interval);
     return new KlinesStream({
       meta,
       spans,
@@ -331,33 +348,74 @@ export class DataSourceManager implements Lifecycle {
       assertOpen: () => {
         if (this.#owner.state !== "open") throw new ClientClosedError("DataSourceManager");
       },
-      fetch: async (span, i, left) => {
+      fetch: (span, i, left) => {
         const last = i === spans.length - 1;
-        const signal = options.signal ? AbortSignal.any([left, options.signal]) : left;
-        try {
-          return await this.#owner.run(
-            (sig) =>
-              this.#getData({
-                meta,
-                range: span,
-                now,
-                allowed,
-                options,
-                includeOpen: includeOpen && last,
-                onProgress: progress?.(i),
-                signal: sig,
-              }),
-            { signal },
-          );
-        } catch (err) {
-          // A call cut short by dispose must say so with a typed error, not a bare AbortError.
-          if (this.#owner.state !== "open" && !(err instanceof VisionDataError)) {
-            throw new ClientClosedError("DataSourceManager");
-          }
-          throw err;
-        }
+        return this.#run(
+          (sig) =>
+            this.#getData({
+              meta,
+              range: span,
+              now,
+              allowed,
+              options: call.options,
+              includeOpen: includeOpen && last,
+              onProgress: progress?.(i),
+              signal: sig,
+              known,
+            }),
+          call.options.signal,
+          left,
+        );
       },
     });
+  }
+
+  /**
+   * Reads every cached day of a call at once. Returns the result when the cache held the
+   * whole range, else what each day read gave (for the stream to skip those days).
+   */
+  async #readWarm(call: Call): Promise<Klines | KnownDays | undefined> {
+    const { meta, range, now, allowed } = call;
+    const cache = allowed.cache ? this.#cache : undefined;
+    const days = cache ? cacheDaysOf(range, meta.interval, now) : [];
+    if (!cache || days.length === 0) return undefined;
+    const known: KnownDays = new Map();
+    const hits = await this.#run((signal) =>
+      this.#readCache(
+        cache,
+        {
+          ...call,
+          includeOpen: false,
+          onProgress: call.progress?.(-1),
+          signal,
+        },
+        days,
+        known,
+      ), call.options.signal);
+    if (subtractRanges([range], hits.days).length > 0) return known;
+    return klinesOfCachedDays(
+      meta,
+      range,
+      days.map((day) => ({ day, columns: known.get(day.day)! })),
+    );
+  }
+
+  /** Runs a call's work under the owner; a call cut short by dispose rejects typed. */
+  async #run<T>(
+    work: (signal: AbortSignal) => Promise<T>,
+    asked: AbortSignal | undefined,
+    left?: AbortSignal,
+  ): Promise<T> {
+    const signal = left && asked ? AbortSignal.any([left, asked]) : left ?? asked;
+    try {
+      return await this.#owner.run(work, { signal });
+    } catch (err) {
+      // A call cut short by dispose must say so with a typed error, not a bare AbortError.
+      if (this.#owner.state !== "open" && !(err instanceof VisionDataError)) {
+        throw new ClientClosedError("DataSourceManager");
+      }
+      throw err;
+    }
   }
 
   /**
@@ -513,10 +571,25 @@ export class DataSourceManager implements Lifecycle {
     cache: KlineCache,
     req: Request,
     days: CacheDay[],
+    record?: KnownDays,
   ): Promise<{ parts: Klines[]; days: TimeRange[] }> {
     const { meta } = req;
     const parts: Klines[] = [];
     const hit: TimeRange[] = [];
+    // Days the call read already (getData's warm pass): taken as read, counted once.
+    const known = req.known;
+    if (known) {
+      const unread: CacheDay[] = [];
+      for (const d of days) {
+        const columns = known.get(d.day);
+        if (columns === undefined) unread.push(d);
+        else if (columns) {
+          hit.push({ start: d.start, end: d.end });
+          parts.push(cachedPart(meta, columns));
+        }
+      }
+      days = unread;
+    }
     let done = 0;
     await runLimited(
       days.map((d) => async (signal: AbortSignal) => {
@@ -540,10 +613,12 @@ export class DataSourceManager implements Lifecycle {
           });
         }
         signal.throwIfAborted();
+        record?.set(d.day, columns ?? null);
         if (columns) {
           this.#stats.hits++;
           hit.push({ start: d.start, end: d.end });
-          parts.push(tag(new Klines({ ...meta, columns }), CODE.cache));
+          // Recorded days become parts where they are used.
+          if (!record) parts.push(cachedPart(meta, columns));
         } else if (columns === null) {
           this.#stats.misses++;
         }
@@ -726,6 +801,23 @@ interface Request {
   /** The call's progress callback, summed over the chunks. */
   onProgress: ((progress: DataProgress) => void) | undefined;
   signal: AbortSignal;
+  /** Cache days the call has read already (null: not cached or unreadable). */
+  known?: KnownDays;
+}
+
+/** What reading a call's cache days gave, by day: the columns, or null (none, unreadable). */
+type KnownDays = Map<string, KlineColumns | null>;
+
+/** One call's resolved query, shared by its chunks. */
+interface Call {
+  meta: KlinesMeta;
+  range: TimeRange;
+  now: number;
+  allowed: AllowedSources;
+  options: GetDataOptions;
+  includeOpen: boolean;
+  /** Per-chunk progress callbacks (chunk -1: getData's warm pass). */
+  progress: ((chunk: number) => (p: DataProgress) => void) | undefined;
 }
 
 /**
@@ -817,6 +909,12 @@ function writeCompleteDays(
 
 function cacheKey(meta: KlinesMeta, day: string, kind?: KlineKind): CacheKey {
   return { marketType: meta.marketType, symbol: meta.symbol, interval: meta.interval, day, kind };
+}
+
+/** One cached day's columns (not copied) as a part, every row's source the cache. */
+function cachedPart(meta: KlinesMeta, columns: KlineColumns): Klines {
+  const sources = new Uint8Array(columns.openTime.length).fill(CODE.cache);
+  return new Klines({ ...meta, columns, sources });
 }
 
 /** The same rows (not copied) with every row's source set to `code`. */
