@@ -42,8 +42,9 @@ export interface AggTradesVisionContext {
 function parseZip(zip: Uint8Array, zipName: string): AggTradeColumns {
   const file = csvNameOf(zipName);
   const csv = extractSingleCsvSync(zip, { file });
+  // The zip is freed before the parse unless the CSV is a view of it (a STORED entry).
+  if (csv.buffer !== zip.buffer) release(zip.buffer);
   const columns = parseAggTradesCsv(csv, file);
-  // After the parse: a STORED entry's CSV is a view of the zip.
   release(csv.buffer);
   release(zip.buffer);
   return columns;
