@@ -78,17 +78,29 @@ export async function* streamAggTradesVision(
       continue;
     }
     const zip = out.columns;
-    for await (const c of parseAggTradesZip(zip, fileName)) {
-      const a = lowerBound(c.transactTime, range.start);
-      const b = lowerBound(c.transactTime, range.end);
-      for (let at = a; at < b; at += chunkRows) {
-        yield sliceAggTrades(c, at, Math.min(b, at + chunkRows));
+    const pieces = parseAggTradesZip(zip, fileName);
+    try {
+      for (;;) {
+        // Each piece is a step under the client: refused once it is closed, so a stream
+        // suspended at a yield rejects on its next step after dispose.
+        const next = await ctx.run(() => pieces.next());
+        if (next.done) {
+          release(zip.buffer); // inflated to the end: nothing reads it any more
+          break;
+        }
+        const c = next.value;
+        const a = lowerBound(c.transactTime, range.start);
+        const b = lowerBound(c.transactTime, range.end);
+        for (let at = a; at < b; at += chunkRows) {
+          yield sliceAggTrades(c, at, Math.min(b, at + chunkRows));
+        }
+        if (releaseChunks) {
+          release(c.aggTradeId.buffer); // the numeric columns share one buffer
+          release(c.isBuyerMaker.buffer);
+        }
       }
-      if (releaseChunks) {
-        release(c.aggTradeId.buffer); // the numeric columns share one buffer
-        release(c.isBuyerMaker.buffer);
-      }
+    } finally {
+      await pieces.return(undefined);
     }
-    release(zip.buffer);
   }
 }
