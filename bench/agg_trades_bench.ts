@@ -1,8 +1,8 @@
 /**
  * aggTrades bench: busy days (≈2 M aggregate trades each, replica in a child process)
  * streamed from the archive to Parquet in a fresh process — rows/s and peak RSS (`VmHWM`)
- * for one day and for two days (one archive in memory at a time: the peak should not grow
- * with the rows) — against the in-process inflate + parse of the same zip bytes, measured in
+ * for one day and for two days (an archive is inflated and parsed in pieces, one zip in
+ * memory at a time: the peak should not grow with the rows) — against the in-process inflate + parse of the same zip bytes, measured in
  * the same run.
  *
  * ```sh

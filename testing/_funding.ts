@@ -40,17 +40,13 @@ function hoursOf(spec: SymbolSpec, m: number): number {
   return HOURS[hashString(`${spec.key}|funding|${m}`) % HOURS.length];
 }
 
-/**
- * Funding events of a contract with time in `[start, end)`, none after `now` nor outside
- * its listing; spot has none.
- */
-export function fundingRows(
-  dataset: Dataset,
+/** The times and intervals of {@linkcode fundingRows}, without the rates and mark prices. */
+function fundingTimes(
   spec: SymbolSpec,
   start: number,
   end: number,
   now: number,
-): FundingTruth {
+): { times: number[]; hours: number[] } {
   const times: number[] = [];
   const hours: number[] = [];
   if (spec.marketType !== "spot") {
@@ -67,6 +63,30 @@ export function fundingRows(
       }
     }
   }
+  return { times, hours };
+}
+
+/** Whether the month starting at `month` has a funding event (so a Vision file). */
+export function fundingMonthHasRows(
+  spec: SymbolSpec,
+  month: number,
+  now: number,
+): boolean {
+  return fundingTimes(spec, month, monthStart(month, 1), now).times.length > 0;
+}
+
+/**
+ * Funding events of a contract with time in `[start, end)`, none after `now` nor outside
+ * its listing; spot has none.
+ */
+export function fundingRows(
+  dataset: Dataset,
+  spec: SymbolSpec,
+  start: number,
+  end: number,
+  now: number,
+): FundingTruth {
+  const { times, hours } = fundingTimes(spec, start, end, now);
   const n = times.length;
   const out: FundingTruth = {
     fundingTime: Float64Array.from(times),

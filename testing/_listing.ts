@@ -14,6 +14,9 @@ import {
   publishedAt,
 } from "./_archive.ts";
 import { type Dataset, floorOpen, type SymbolSpec } from "./_dataset.ts";
+import { klineKindSymbol } from "../src/kline_kind.ts";
+import { fundingMonthHasRows } from "./_funding.ts";
+import { kindOfDir, kindSpec } from "./_kinds.ts";
 
 /** One object the listing reports. */
 export interface ListedObject {
@@ -92,6 +95,56 @@ function hasPeriods(
   return dataEnd + lag <= ctx.now && start < spec.delistedAt;
 }
 
+/**
+ * The data-type folders the replica serves under `data/{market}/{daily|monthly}/` — the
+ * subset of Binance Vision's it implements (binance-public-data README, "Data types"):
+ * `aggTrades` and `klines` everywhere, the mark/index/premium-index klines on futures, and
+ * `fundingRate` only monthly on futures (Binance publishes no daily funding files).
+ */
+export function listedDataTypes(market: MarketType, kind: "daily" | "monthly"): string[] {
+  if (market === "spot") return ["aggTrades", "klines"];
+  const types = [
+    "aggTrades",
+    "indexPriceKlines",
+    "klines",
+    "markPriceKlines",
+    "premiumIndexKlines",
+  ];
+  return kind === "monthly" ? [...types, "fundingRate"].sort() : types;
+}
+
+/**
+ * The published periods of a symbol's aggTrades: those of its 1m klines (a trade every
+ * minute of the replica's data, published `lag` after the period ends, as `_agg_trades.ts`).
+ */
+function aggTradesPeriods(spec: SymbolSpec, kind: "daily" | "monthly", ctx: ListingContext) {
+  return periodsOf(spec, "1m", kind, ctx);
+}
+
+/**
+ * The published funding months of a contract (as `_funding.ts` serves them: a month is
+ * published `lag.monthly` after it ends, and has no file without an event — which only an
+ * edge month can lack).
+ */
+function fundingPeriods(spec: SymbolSpec, ctx: ListingContext): Period[] {
+  const months = monthlyPeriods(spec, ctx);
+  const has = (p: Period) => fundingMonthHasRows(spec, p.start, ctx.now);
+  while (months.length > 0 && !has(months[0])) months.shift();
+  while (months.length > 0 && !has(months[months.length - 1])) months.pop();
+  return months;
+}
+
+/** Calendar months from the listing's, each published `lag.monthly` after its end. */
+function monthlyPeriods(spec: SymbolSpec, ctx: ListingContext): Period[] {
+  const out: Period[] = [];
+  for (let t = monthStart(spec.listedAt); t < spec.delistedAt; t = monthStart(t, 1)) {
+    const end = monthStart(t, 1);
+    if (end + ctx.lag.monthly > ctx.now) break;
+    out.push({ kind: "monthly", label: utcMonth(t), start: t, end });
+  }
+  return out;
+}
+
 /** Children of a directory path (ending in "/"), sorted; null when it does not exist. */
 function children(dir: string, ctx: ListingContext): Child[] | null {
   const dirs = (names: string[]): Child[] => names.sort().map((name) => ({ name, dir: true }));
@@ -106,29 +159,50 @@ function children(dir: string, ctx: ListingContext): Child[] | null {
   if (rest.length === 0) return dirs(["daily", "monthly"]);
   const kind = rest[0];
   if (kind !== "daily" && kind !== "monthly") return null;
-  if (rest.length === 1) return dirs(["klines"]);
-  if (rest[1] !== "klines") return null;
+  if (rest.length === 1) return dirs(listedDataTypes(market, kind));
+  const type = rest[1];
+  if (!listedDataTypes(market, kind).includes(type)) return null;
+  if (type === "aggTrades" || type === "fundingRate") {
+    // {type}/{SYMBOL}/{SYMBOL}-{type}-{period}.zip (no interval level).
+    const periods = (spec: SymbolSpec) =>
+      type === "aggTrades" ? aggTradesPeriods(spec, kind, ctx) : fundingPeriods(spec, ctx);
+    if (rest.length === 2) {
+      const listed = (s: SymbolSpec) =>
+        type === "aggTrades" ? hasPeriods(s, "1m", kind, ctx) : periods(s).length > 0;
+      return dirs(ctx.dataset.marketSpecs(market).filter(listed).map((s) => s.symbol));
+    }
+    const spec = ctx.dataset.spec(market, rest[2]);
+    if (!spec || rest.length !== 3) return null;
+    return files(periods(spec).map((p) => `${spec.symbol}-${type}-${p.label}.zip`));
+  }
+  const klineKind = kindOfDir(type)!;
   const intervalsOf = (spec: SymbolSpec): Interval[] =>
     ALL_INTERVALS.filter((iv) =>
       intervalPublished(market, iv, kind) && hasPeriods(spec, iv, kind, ctx)
     );
   if (rest.length === 2) {
-    return dirs(
-      ctx.dataset.marketSpecs(market).filter((s) => intervalsOf(s).length > 0).map((s) => s.symbol),
-    );
+    // Index price klines are per pair (BTCUSD_PERP and BTCUSD_250926 share BTCUSD).
+    const names = ctx.dataset.marketSpecs(market).filter((s) => intervalsOf(s).length > 0)
+      .map((s) => klineKindSymbol(klineKind, s.symbol));
+    return dirs([...new Set(names)]);
   }
-  const spec = ctx.dataset.spec(market, rest[2]);
+  const spec = kindSpec(ctx.dataset, market, klineKind, rest[2]);
   if (!spec) return null;
   if (rest.length === 3) return dirs(intervalsOf(spec).map(visionIntervalName));
   if (rest.length !== 4) return null;
   const interval = intervalsOf(spec).find((iv) => visionIntervalName(iv) === rest[3]);
   if (!interval) return null;
-  const out: Child[] = [];
-  for (const p of periodsOf(spec, interval, kind, ctx)) {
-    const name = `${spec.symbol}-${rest[3]}-${p.label}.zip`;
-    out.push({ name, dir: false }, { name: name + ".CHECKSUM", dir: false });
-  }
-  return out;
+  return files(
+    periodsOf(spec, interval, kind, ctx).map((p) => `${rest[2]}-${rest[3]}-${p.label}.zip`),
+  );
+}
+
+/** Each zip with its CHECKSUM file after it (the keys' order). */
+function files(zips: string[]): Child[] {
+  return zips.flatMap((name) => [
+    { name, dir: false },
+    { name: name + ".CHECKSUM", dir: false },
+  ]);
 }
 
 function describe(key: string, ctx: ListingContext): ListedObject {
@@ -138,10 +212,9 @@ function describe(key: string, ctx: ListingContext): ListedObject {
   const market: MarketType = parts[1] === "spot" ? "spot" : parts[2] as MarketType;
   const off = market === "spot" ? 0 : 1;
   const kind = parts[2 + off] as "daily" | "monthly";
-  const spec = ctx.dataset.spec(market, parts[4 + off])!;
-  const ivName = parts[5 + off];
-  const interval = ALL_INTERVALS.find((iv) => visionIntervalName(iv) === ivName)!;
-  const file = parts[6 + off];
+  const type = parts[3 + off];
+  const flat = type === "aggTrades" || type === "fundingRate";
+  const file = parts[parts.length - 1];
   const label = file.slice(file.length - (kind === "daily" ? 14 : 11), -4);
   const start = Date.parse(kind === "daily" ? `${label}T00:00:00Z` : `${label}-01T00:00:00Z`);
   const period: Period = {
@@ -150,13 +223,34 @@ function describe(key: string, ctx: ListingContext): ListedObject {
     start,
     end: kind === "daily" ? start + DAY_MS : monthStart(start, 1),
   };
-  const published = publishedAt(spec, interval, period, ctx.lag) ?? period.end;
+  const interval = flat
+    ? "1m"
+    : ALL_INTERVALS.find((iv) => visionIntervalName(iv) === parts[5 + off])!;
+  const spec = flat
+    ? ctx.dataset.spec(market, parts[4 + off])!
+    : kindSpec(ctx.dataset, market, kindOfDir(type)!, parts[4 + off])!;
+  // aggTrades and funding files are published `lag` after their period ends (as served).
+  const published = flat
+    ? period.end + (kind === "daily" ? ctx.lag.daily : ctx.lag.monthly)
+    : publishedAt(spec, interval, period, ctx.lag) ?? period.end;
   if (ck) {
     return {
       key,
       lastModified: published,
       etag: ctx.checksumEtag(key),
       size: 64 + 2 + file.length + 1,
+    };
+  }
+  if (flat) {
+    // The served archive's ETag (the same function of key and seed); the size is an
+    // estimate, as for klines not yet built: building a busy aggTrades day to list it
+    // would take seconds.
+    const rowsPerPeriod = type === "fundingRate" ? 93 : (period.end - period.start) / 60_000;
+    return {
+      key,
+      lastModified: published,
+      etag: ctx.checksumEtag(zipKey),
+      size: 200 + rowsPerPeriod * 45,
     };
   }
   const d = ctx.describe(key, spec, interval, period, published);

@@ -165,8 +165,22 @@ Deno.test("dispose mid-stream (next archive stalled) settles within budget; the 
   const it = v.streamAggTrades({ symbol: "BTCUSDT", start: DAY, end: DAY + 2 * DAY_MS })[
     Symbol.asyncIterator
   ]();
-  const first = await it.next();
-  assert(!first.done && first.value.aggTradeId.length > 0);
+  // Every chunk of the first day's archive (it comes in pieces), then the stalled second one.
+  const dayOne = replica.aggTrades({
+    marketType: "um",
+    symbol: "BTCUSDT",
+    start: DAY,
+    end: DAY + DAY_MS,
+  });
+  const lastOfDayOne = dayOne.transactTime[dayOne.transactTime.length - 1];
+  let rows = 0;
+  for (;;) {
+    const r = await it.next();
+    assert(!r.done && r.value.aggTradeId.length > 0);
+    rows += r.value.aggTradeId.length;
+    if (r.value.transactTime[r.value.transactTime.length - 1] === lastOfDayOne) break;
+  }
+  assertEquals(rows, dayOne.aggTradeId.length);
   const pending = assertRejects(() => it.next(), ClientClosedError);
   await replica.waitFor((e) => e.route === "archive" && e.state === "stalled");
   const t0 = performance.now();
@@ -192,6 +206,6 @@ Deno.test("releaseChunks: an archive's columns are freed once its last chunk is 
   }
   assertEquals(rows, truth.aggTradeId.length);
   assertEquals(firstPrice, truth.price[0]);
-  assertEquals(seen.length, 2, "one chunk per daily archive");
+  assert(seen.length >= 2, "chunks of both daily archives");
   assert(seen.every((c) => c.aggTradeId.length === 0 && c.isBuyerMaker.length === 0), "detached");
 });

@@ -10,7 +10,7 @@
  */
 import { decimalAt, MICROS_THRESHOLD, POW10 } from "../_decimal.ts";
 import { ArchiveError } from "../errors.ts";
-import { AGG_TRADE_NUMERIC, type AggTradeColumns, allocateAggTradeColumns } from "./columns.ts";
+import { type AggTradeColumns, allocateAggTradeColumns } from "./columns.ts";
 
 const LF = 10;
 const CR = 13;
@@ -24,7 +24,8 @@ const NUMERIC = 6;
 
 /**
  * Parses aggTrades CSV bytes (header or not) into columns. Throws {@linkcode ArchiveError}
- * naming the file and line of a malformed row.
+ * naming the file and line of a malformed row. `header: false` (a piece after a file's
+ * start) refuses a header; `firstLine` numbers the first line for errors.
  *
  * @example
  * ```ts
@@ -33,18 +34,23 @@ const NUMERIC = 6;
  * parseAggTradesCsv(csv, "x.csv").transactTime[0]; // 1735689600000 (µs → ms)
  * ```
  */
-export function parseAggTradesCsv(bytes: Uint8Array, file: string): AggTradeColumns {
+export function parseAggTradesCsv(
+  bytes: Uint8Array,
+  file: string,
+  options: { header?: boolean; firstLine?: number } = {},
+): AggTradeColumns {
   let end = bytes.length;
   while (end > 0 && (bytes[end - 1] === LF || bytes[end - 1] === CR)) end--;
   let pos = 0;
   if (end >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) pos = 3;
   if (pos >= end) return allocateAggTradeColumns(0);
-  let line = 1;
-  if (!(bytes[pos] >= ZERO && bytes[pos] <= NINE)) {
+  let line = options.firstLine ?? 1;
+  // A header only where the file starts (a piece of a file has none: a bad row is an error).
+  if (options.header !== false && !(bytes[pos] >= ZERO && bytes[pos] <= NINE)) {
     const nl = bytes.indexOf(LF, pos);
     if (nl < 0 || nl >= end) return allocateAggTradeColumns(0);
     pos = nl + 1;
-    line = 2;
+    line++;
   }
   const firstEnd = bytes.indexOf(LF, pos);
   const firstLength = firstEnd < 0 || firstEnd >= end ? end - pos + 1 : firstEnd - pos + 1;
@@ -113,15 +119,13 @@ export function parseAggTradesCsv(bytes: Uint8Array, file: string): AggTradeColu
     i++;
     row++;
   }
-  const out = allocateAggTradeColumns(row);
-  for (let f = 0; f < NUMERIC; f++) {
-    out[AGG_TRADE_NUMERIC[f]].set(num.subarray(f * cap, f * cap + row));
-  }
-  out.isBuyerMaker.set(flags.subarray(0, row));
-  // The scratch buffers are ours: freed now rather than at the next GC (a busy day's are
-  // ~100 MB), so that a stream's peak memory does not depend on when the GC runs.
-  release(num.buffer);
-  release(flags.buffer);
+  // The columns are the scratch buffer compacted in place (column f moves from f * cap to
+  // f * row: never over a column not yet moved), not a copy: a busy day's scratch is
+  // ~130 MB, and a copy (or a shrinking transfer, which copies too) would hold both at once.
+  // The slack past the last column (cap - row rows) stays with the buffer.
+  for (let f = 1; f < NUMERIC; f++) num.copyWithin(f * row, f * cap, f * cap + row);
+  const out = allocateAggTradeColumns(row, num.buffer);
+  out.isBuyerMaker = flags.subarray(0, row);
   return out;
 }
 

@@ -3,20 +3,20 @@
  * `data/{spot|futures/um|futures/cm}/{daily|monthly}/aggTrades/{SYM}/{SYM}-aggTrades-{period}.zip`
  * (binance_protocol.md §A1; binance-public-data README). Whole months from monthly files, the
  * edges from daily ones; a monthly file not published falls back to its days. Each archive is
- * downloaded (checksum-verified, spilled to a temp file past 16 MiB), parsed, sliced to the
- * range and handed out in chunks before the next one is fetched: memory is bounded by one
- * archive, whatever the range.
+ * downloaded (checksum-verified, spilled to a temp file past 16 MiB), then inflated and
+ * parsed a few MiB at a time (`_zip_pieces.ts`), sliced to the range and handed out in
+ * chunks before the next one is fetched: memory is bounded by one zip and one piece,
+ * whatever the range or the day's size.
  *
  * @module
  */
 import { marketCapabilities, type MarketType } from "../market.ts";
 import { daysOf, planArchives, type TimeRange } from "../time.ts";
 import { downloadArchive, type DownloadContext } from "../vision/_download.ts";
-import { csvNameOf } from "../vision/paths.ts";
-import { extractSingleCsvSync } from "../vision/zip.ts";
 import { lowerBound } from "../_float64.ts";
-import { parseAggTradesCsv, release } from "./_csv.ts";
+import { release } from "./_csv.ts";
 import { type AggTradeColumns, sliceAggTrades } from "./columns.ts";
+import { parseAggTradesZip } from "./_zip_pieces.ts";
 
 /** The archive key of an aggTrades period (no leading slash). */
 export function aggTradesArchivePath(
@@ -35,18 +35,7 @@ export interface AggTradesVisionContext {
   now: number;
   /** Runs one step under the client's owner (linked to its signal; refused once closed). */
   run<T>(step: (signal: AbortSignal) => Promise<T>): Promise<T>;
-  download: Omit<DownloadContext<AggTradeColumns>, "parse" | "parseBytes">;
-}
-
-/** Parses a zip that is ours alone, freeing the zip and the CSV as soon as they are parsed. */
-function parseZip(zip: Uint8Array, zipName: string): AggTradeColumns {
-  const file = csvNameOf(zipName);
-  const csv = extractSingleCsvSync(zip, { file });
-  const columns = parseAggTradesCsv(csv, file);
-  // After the parse: a STORED entry's CSV is a view of the zip.
-  release(csv.buffer);
-  release(zip.buffer);
-  return columns;
+  download: Omit<DownloadContext<Uint8Array>, "parse" | "parseBytes">;
 }
 
 /**
@@ -62,10 +51,11 @@ export async function* streamAggTradesVision(
   releaseChunks = false,
 ): AsyncGenerator<AggTradeColumns> {
   const plan = planArchives(range);
-  const dctx: DownloadContext<AggTradeColumns> = {
+  // The download hands over the verified zip itself; it is parsed piece by piece below.
+  const dctx: DownloadContext<Uint8Array> = {
     ...ctx.download,
-    parseBytes: (zip, file) => Promise.resolve().then(() => parseZip(zip, file)),
-    parse: async (path, file) => parseZip(await Deno.readFile(path), file),
+    parseBytes: (zip) => Promise.resolve(zip),
+    parse: (path) => Deno.readFile(path),
   };
   while (plan.length > 0) {
     const period = plan.shift()!;
@@ -87,15 +77,30 @@ export async function* streamAggTradesVision(
       }
       continue;
     }
-    const c = out.columns;
-    const a = lowerBound(c.transactTime, range.start);
-    const b = lowerBound(c.transactTime, range.end);
-    for (let at = a; at < b; at += chunkRows) {
-      yield sliceAggTrades(c, at, Math.min(b, at + chunkRows));
-    }
-    if (releaseChunks) {
-      release(c.aggTradeId.buffer); // the numeric columns share one buffer
-      release(c.isBuyerMaker.buffer);
+    const zip = out.columns;
+    const pieces = parseAggTradesZip(zip, fileName);
+    try {
+      for (;;) {
+        // Each piece is a step under the client: refused once it is closed, so a stream
+        // suspended at a yield rejects on its next step after dispose.
+        const next = await ctx.run(() => pieces.next());
+        if (next.done) {
+          release(zip.buffer); // inflated to the end: nothing reads it any more
+          break;
+        }
+        const c = next.value;
+        const a = lowerBound(c.transactTime, range.start);
+        const b = lowerBound(c.transactTime, range.end);
+        for (let at = a; at < b; at += chunkRows) {
+          yield sliceAggTrades(c, at, Math.min(b, at + chunkRows));
+        }
+        if (releaseChunks) {
+          release(c.aggTradeId.buffer); // the numeric columns share one buffer
+          release(c.isBuyerMaker.buffer);
+        }
+      }
+    } finally {
+      await pieces.return(undefined);
     }
   }
 }

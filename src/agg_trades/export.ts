@@ -1,25 +1,28 @@
 /**
- * Streams aggregate-trade chunks to CSV, Arrow IPC (stream format: one record batch per
- * chunk) or Parquet (one row group per chunk), written to a temp file and renamed when the
- * stream ends — memory holds one chunk, not the whole range; an error or abort leaves no file.
+ * Streams aggregate-trade chunks to CSV, an Arrow IPC file (one record batch per chunk, like
+ * the kline exports) or Parquet (row groups, the kline exports' parquet-wasm writer), written
+ * to a temp file and renamed when the stream ends — memory holds one chunk and one row group,
+ * not the whole range; an error or abort leaves no file.
  *
  * @module
  */
 import {
   Bool,
+  Field,
   Float64,
   Int64,
   makeData,
-  makeVector,
-  Table,
-  tableToIPC,
+  RecordBatch,
+  Schema,
+  Struct,
   TimestampMillisecond,
 } from "apache-arrow";
-import { ByteWriter, ParquetWriter } from "hyparquet-writer";
 import { writeAll, writeFileAtomic } from "../_atomic_file.ts";
 import { toInt64 } from "../_float64.ts";
 import { type ExportFormat, exportFormatOf, formatNumber } from "../export/mod.ts";
-import type { AggTradeColumns } from "./columns.ts";
+import { recordBatchParquetWriter } from "../export/_parquet_wasm.ts";
+import { recordBatchArrowWriter } from "../export/_arrow_file.ts";
+import { type AggTradeColumns, allocateAggTradeColumns, sliceAggTrades } from "./columns.ts";
 
 /**
  * The exported column names, in order.
@@ -46,6 +49,8 @@ export interface WriteAggTradesOptions {
   format?: ExportFormat;
   /** Aborting stops between chunks; no file is left behind. */
   signal?: AbortSignal;
+  /** Parquet rows per row group (also the most rows handed to an encoder at once). @default {100000} */
+  rowGroupSize?: number;
 }
 
 /**
@@ -68,19 +73,21 @@ export async function writeAggTrades(
   const format = options.format ?? exportFormatOf(path);
   if (format === undefined) throw new TypeError(`No export format for ${JSON.stringify(path)}`);
   const { signal } = options;
+  const rowGroupSize = Math.max(1, Math.floor(options.rowGroupSize ?? 100_000));
   let rows = 0;
   const bytes = await writeFileAtomic(path, async (file) => {
-    const sink = format === "csv"
-      ? csvSink(file)
-      : format === "arrow"
-      ? arrowSink(file)
-      : parquetSink(file);
-    for await (const c of chunks) {
-      signal?.throwIfAborted();
-      rows += c.aggTradeId.length;
-      await sink.write(c);
+    const sink = sinkOf(format, file, rowGroupSize);
+    try {
+      for await (const c of chunks) {
+        signal?.throwIfAborted();
+        rows += c.aggTradeId.length;
+        await sink.write(c);
+      }
+      await sink.finish();
+    } catch (err) {
+      await sink.abort();
+      throw err;
     }
-    await sink.finish();
   }, { signal, hidden: true });
   return { rows, bytes };
 }
@@ -88,6 +95,7 @@ export async function writeAggTrades(
 interface Sink {
   write(c: AggTradeColumns): Promise<void>;
   finish(): Promise<void>;
+  abort(): Promise<void>;
 }
 
 const encoder = new TextEncoder();
@@ -114,126 +122,66 @@ function csvSink(file: Deno.FsFile): Sink {
         await writeAll(file, encoder.encode(AGG_TRADES_EXPORT_COLUMNS.join(",") + "\n"));
       }
     },
+    abort: () => Promise.resolve(),
   };
 }
 
-function arrowTable(c: AggTradeColumns): Table {
-  const int = (a: Float64Array) => makeVector(makeData({ type: new Int64(), data: toInt64(a) }));
-  const dbl = (a: Float64Array) => makeVector(makeData({ type: new Float64(), data: a }));
+/** The export schema: ids `Int64`, prices `Float64`, the time `Timestamp(ms, "UTC")`. */
+function aggTradesArrowSchema(): Schema {
+  const int = new Int64();
+  const dbl = new Float64();
+  const types = [int, dbl, dbl, int, int, new TimestampMillisecond("UTC"), new Bool()];
+  return new Schema(AGG_TRADES_EXPORT_COLUMNS.map((name, i) => new Field(name, types[i], false)));
+}
+
+/** One record batch of `c` (prices zero-copy; ids and times converted to int64). */
+function aggTradesRecordBatch(schema: Schema, c: AggTradeColumns): RecordBatch {
+  const rows = c.aggTradeId.length;
   // Arrow booleans are bit-packed.
-  const bits = new Uint8Array((c.isBuyerMaker.length + 7) >> 3);
-  c.isBuyerMaker.forEach((b, i) => {
-    if (b) bits[i >> 3] |= 1 << (i & 7);
-  });
-  return new Table({
-    agg_trade_id: int(c.aggTradeId),
-    price: dbl(c.price),
-    quantity: dbl(c.quantity),
-    first_trade_id: int(c.firstTradeId),
-    last_trade_id: int(c.lastTradeId),
-    transact_time: makeVector(
-      makeData({ type: new TimestampMillisecond("UTC"), data: toInt64(c.transactTime) }),
-    ),
-    is_buyer_maker: makeVector(
-      makeData({ type: new Bool(), data: bits, length: c.isBuyerMaker.length }),
-    ),
-  });
-}
-
-/**
- * Arrow IPC stream: each chunk's own stream minus its end marker, and after the first chunk
- * minus its schema message too (the same schema), then one end marker.
- */
-function arrowSink(file: Deno.FsFile): Sink {
-  let first = true;
-  const EOS = 8; // continuation 0xFFFFFFFF + length 0
-  return {
-    async write(c) {
-      const ipc = tableToIPC(arrowTable(c), "stream");
-      const view = new DataView(ipc.buffer, ipc.byteOffset, ipc.byteLength);
-      const schemaEnd = 8 + view.getInt32(4, true);
-      await writeAll(file, ipc.subarray(first ? 0 : schemaEnd, ipc.length - EOS));
-      first = false;
-    },
-    async finish() {
-      if (first) await writeAll(file, tableToIPC(arrowTable(emptyColumns()), "stream"));
-      else await writeAll(file, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
-    },
-  };
+  const bits = new Uint8Array((rows + 7) >> 3);
+  for (let i = 0; i < rows; i++) if (c.isBuyerMaker[i]) bits[i >> 3] |= 1 << (i & 7);
+  const values = [
+    toInt64(c.aggTradeId),
+    c.price,
+    c.quantity,
+    toInt64(c.firstTradeId),
+    toInt64(c.lastTradeId),
+    toInt64(c.transactTime),
+    bits,
+  ];
+  const children = schema.fields.map((f, i) =>
+    makeData({ type: f.type, length: rows, nullCount: 0, data: values[i] } as never)
+  );
+  const data = makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children });
+  return new RecordBatch(schema, data);
 }
 
 function emptyColumns(): AggTradeColumns {
-  const z = new Float64Array(0);
-  return {
-    aggTradeId: z,
-    price: z,
-    quantity: z,
-    firstTradeId: z,
-    lastTradeId: z,
-    transactTime: z,
-    isBuyerMaker: new Uint8Array(0),
-  };
+  return allocateAggTradeColumns(0);
 }
 
-/** A ByteWriter drained to the file after each row group. */
-class DrainingWriter extends ByteWriter {
-  readonly #file: Deno.FsFile;
-  constructor(file: Deno.FsFile) {
-    super(1 << 20);
-    this.#file = file;
-  }
-  async flush(): Promise<void> {
-    await writeAll(this.#file, new Uint8Array(this.buffer, 0, this.index));
-    this.index = 0;
-  }
-  override finish(): Promise<void> {
-    return this.flush();
-  }
-}
-
-function parquetSink(file: Deno.FsFile): Sink {
-  const writer = new DrainingWriter(file);
-  const int64 = { type: "INT64", repetition_type: "REQUIRED" } as const;
-  const double = { type: "DOUBLE", repetition_type: "REQUIRED" } as const;
-  const pq = new ParquetWriter({
-    writer,
-    createdBy: "vision-data",
-    schema: [
-      { name: "root", num_children: AGG_TRADES_EXPORT_COLUMNS.length },
-      { name: "agg_trade_id", ...int64 },
-      { name: "price", ...double },
-      { name: "quantity", ...double },
-      { name: "first_trade_id", ...int64 },
-      { name: "last_trade_id", ...int64 },
-      {
-        name: "transact_time",
-        ...int64,
-        converted_type: "TIMESTAMP_MILLIS",
-        logical_type: { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "MILLIS" },
-      },
-      { name: "is_buyer_maker", type: "BOOLEAN", repetition_type: "REQUIRED" },
-    ],
-  });
+/**
+ * The chunk writer of `format`: CSV rows, an Arrow IPC file (one record batch per chunk) or
+ * Parquet (the klines' parquet-wasm writer, row groups of `rowGroupSize` rows written out as
+ * they are encoded). Chunks are fed in slices of at most `rowGroupSize` rows, so the
+ * encoder's memory is bounded by a row group whatever the chunk size.
+ */
+function sinkOf(format: ExportFormat, file: Deno.FsFile, rowGroupSize: number): Sink {
+  if (format === "csv") return csvSink(file);
+  const schema = aggTradesArrowSchema();
+  const toBatch = (c: AggTradeColumns) => aggTradesRecordBatch(schema, c);
+  const out = (bytes: Uint8Array) => writeAll(file, bytes);
+  const writer = format === "arrow"
+    ? recordBatchArrowWriter(out, toBatch, emptyColumns)
+    : recordBatchParquetWriter(out, rowGroupSize, toBatch, emptyColumns);
   return {
     async write(c) {
       const n = c.aggTradeId.length;
-      if (n === 0) return;
-      await pq.write({
-        columnData: [
-          // Ids and times are (nearly) all distinct: no dictionary attempt for them.
-          { name: "agg_trade_id", data: toInt64(c.aggTradeId), encoding: "PLAIN" },
-          { name: "price", data: c.price },
-          { name: "quantity", data: c.quantity },
-          { name: "first_trade_id", data: toInt64(c.firstTradeId), encoding: "PLAIN" },
-          { name: "last_trade_id", data: toInt64(c.lastTradeId), encoding: "PLAIN" },
-          { name: "transact_time", data: c.transactTime, encoding: "PLAIN" },
-          { name: "is_buyer_maker", data: Array.from(c.isBuyerMaker, (b) => b === 1) },
-        ],
-        rowGroupSize: n,
-      });
+      for (let at = 0; at < n; at += rowGroupSize) {
+        await writer.write(sliceAggTrades(c, at, Math.min(n, at + rowGroupSize)));
+      }
     },
-    async finish() {
-      await pq.finish();
-    },
+    finish: () => writer.finish(),
+    abort: () => writer.abort(),
   };
 }

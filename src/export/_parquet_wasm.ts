@@ -13,14 +13,14 @@
  * @module
  */
 import * as pw from "parquet-wasm";
-import { Table, tableToIPC } from "apache-arrow";
+import { type RecordBatch, Table, tableToIPC } from "apache-arrow";
 import { KLINE_COLUMNS, type KlineColumns } from "../columns.ts";
 import { klineArrowSchema, klineRecordBatch } from "../_arrow_schema.ts";
 
 /** Writes chunks in order; `finish` ends the file, `abort` drops it. */
-export interface ChunkWriter {
+export interface ChunkWriter<T = KlineColumns> {
   /** Queues one chunk; resolves once the encoder has taken it. */
-  write(columns: KlineColumns): Promise<void>;
+  write(columns: T): Promise<void>;
   /** Writes what is buffered and the footer. */
   finish(): Promise<void>;
   /** Stops; resolves when nothing more reaches the sink. */
@@ -33,6 +33,24 @@ export function parquetWasmWriter(
   rowGroupSize: number,
 ): ChunkWriter {
   const schema = klineArrowSchema();
+  return recordBatchParquetWriter(
+    sink,
+    rowGroupSize,
+    (columns: KlineColumns) => klineRecordBatch(schema, columns),
+    emptyColumns,
+  );
+}
+
+/**
+ * The same writer for any chunk type: `toBatch` makes a chunk an Arrow record batch (the
+ * schema of the file is the first batch's), `empty` is the chunk written when there was none.
+ */
+export function recordBatchParquetWriter<T>(
+  sink: (bytes: Uint8Array) => Promise<unknown>,
+  rowGroupSize: number,
+  toBatch: (chunk: T) => RecordBatch,
+  empty: () => T,
+): ChunkWriter<T> {
   const queue: pw.RecordBatch[] = [];
   let ended = false;
   let failure: unknown;
@@ -68,13 +86,17 @@ export function parquetWasmWriter(
     wakePull?.();
   };
   let wrote = false;
-  const writer: ChunkWriter = {
+  const writer: ChunkWriter<T> = {
     async write(columns) {
       wrote = true;
       if (failure !== undefined) throw failure;
       // Arrow JS → arrow-rs through one IPC message (a copy into WASM memory).
-      const ipc = tableToIPC(new Table([klineRecordBatch(schema, columns)]), "stream");
-      queue.push(pw.Table.fromIPCStream(ipc).recordBatch(0)!);
+      const ipc = tableToIPC(new Table([toBatch(columns)]), "stream");
+      const table = pw.Table.fromIPCStream(ipc);
+      // WASM objects are not garbage-collected: the table is freed now (the batch shares its
+      // buffers), or every chunk's copy would stay in WASM memory until the process ends.
+      queue.push(table.recordBatch(0)!);
+      table.free();
       wakePull?.();
       while (queue.length > 0 && failure === undefined) {
         await new Promise<void>((r) => wakeWrite = r);
@@ -83,7 +105,7 @@ export function parquetWasmWriter(
     },
     async finish() {
       // The encoder learns the schema from the first batch: an empty file gets an empty one.
-      if (!wrote) await writer.write(emptyColumns());
+      if (!wrote) await writer.write(empty());
       end();
       await pump;
       if (failure !== undefined) throw failure;

@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { RecordBatchFileWriter } from "apache-arrow";
 import { KLINE_COLUMNS, type KlineColumns, Klines } from "../klines.ts";
 import { writeAll, writeFileAtomic } from "../_atomic_file.ts";
 import { klineArrowSchema, klineRecordBatch } from "../_arrow_schema.ts";
 import { csvChunks } from "./csv.ts";
+import { recordBatchArrowWriter } from "./_arrow_file.ts";
 import { type ChunkWriter, parquetWasmWriter } from "./_parquet_wasm.ts";
 import { type ExportFormat, exportFormatOf } from "./write.ts";
 
@@ -130,56 +130,14 @@ function csvWriter(sink: ByteSink): ChunkWriter {
   };
 }
 
-/**
- * Arrow IPC file, one record batch per chunk. apache-arrow's writer queues its bytes; a
- * pump hands them to the sink, and each chunk waits until its bytes are taken, so at most
- * one chunk's bytes are queued.
- */
+/** Arrow IPC file, one record batch per chunk (see `_arrow_file.ts`). */
 function arrowWriter(sink: ByteSink): ChunkWriter {
   const schema = klineArrowSchema();
-  const writer = new RecordBatchFileWriter();
-  let taken = 0;
-  let failed: unknown;
-  let wake: (() => void) | undefined;
-  const pump = (async () => {
-    try {
-      for await (const bytes of writer) {
-        await sink(bytes);
-        taken += bytes.byteLength;
-        wake?.();
-      }
-    } catch (err) {
-      failed = err;
-      wake?.();
-    }
-  })();
-  let queued = 0;
-  const drained = async (bytes: number) => {
-    queued += bytes;
-    // `bytes` underestimates (no message headers or padding): waiting for it is safe.
-    while (taken < queued && failed === undefined) {
-      await new Promise<void>((resolve) => wake = resolve);
-    }
-    if (failed !== undefined) throw failed;
-  };
-  let started = false;
-  return {
-    async write(columns) {
-      started = true;
-      writer.write(klineRecordBatch(schema, columns));
-      await drained(columns.openTime.length * 8 * KLINE_COLUMNS.length);
-    },
-    async finish() {
-      if (!started) writer.write(klineRecordBatch(schema, emptyColumns()));
-      writer.close(); // writes the footer
-      await pump;
-      if (failed !== undefined) throw failed;
-    },
-    async abort() {
-      writer.abort();
-      await pump;
-    },
-  };
+  return recordBatchArrowWriter(
+    sink,
+    (c: KlineColumns) => klineRecordBatch(schema, c),
+    emptyColumns,
+  );
 }
 
 function emptyColumns(): KlineColumns {

@@ -66,6 +66,9 @@ import type { FundingRates } from "../funding/funding_rates.ts";
 import type { GetFundingOptions } from "../funding/options.ts";
 import { getFunding } from "../funding/_manager.ts";
 import { Semaphore } from "../_semaphore.ts";
+import { streamAggTradesWithFallback } from "../agg_trades/stream.ts";
+import type { AggTradeColumns } from "../agg_trades/columns.ts";
+import type { StreamAggTradesOptions } from "../agg_trades/options.ts";
 import { KlinesStream, type StreamOptions, streamSpans } from "../stream.ts";
 import { DayWriter } from "./_writer.ts";
 import { klinesOfCachedDays } from "./_warm.ts";
@@ -723,6 +726,28 @@ export class DataSourceManager implements Lifecycle {
     for (const d of daysToCache(all, { interval: meta.interval, now, fetched })) {
       if (!writer.has(d.day)) writer.write(d.day, all.between(d.start, d.end).columns);
     }
+  }
+
+  /**
+   * Aggregate trades (spot, um, cm) as a stream of chunks: the daily and monthly archives
+   * first, then REST for the spans they lack (the recent days), through
+   * `streamAggTradesWithFallback`; spans neither has go to `onGap`. Not cached. Disposing the
+   * manager mid-stream rejects the iteration with `ClientClosedError`.
+   *
+   * @example
+   * ```ts ignore
+   * await using m = new DataSourceManager({ marketType: "spot" });
+   * const stream = m.streamAggTrades({ symbol: "BTCUSDT", start: Date.now() - 3 * 86400000, end: Date.now() });
+   * await writeAggTrades(stream, "btc-agg.parquet");
+   * ```
+   */
+  streamAggTrades(options: StreamAggTradesOptions): AsyncGenerator<AggTradeColumns> {
+    this.#owner.assertOpen();
+    return streamAggTradesWithFallback(
+      { streamAggTrades: (o) => this.#visionClient().streamAggTrades(o) },
+      { streamAggTrades: (o) => this.#restClient().streamAggTrades(o) },
+      options,
+    );
   }
 
   // Created on first use. While the manager is closing, in-flight calls may still open a

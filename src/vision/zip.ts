@@ -116,6 +116,42 @@ export function listZipEntries(zip: Uint8Array, options: ExtractOptions = {}): Z
 }
 
 /**
+ * The stored (compressed) bytes of one entry, a view of `zip`.
+ *
+ * @throws {ArchiveError} on an encrypted entry, a missing local header or truncated data
+ * @example
+ * ```ts
+ * import { listZipEntries, zipEntryData } from "./zip.ts";
+ * import { createZip } from "@vision-data/client/testing";
+ * const zip = createZip("a.csv", new TextEncoder().encode("x\n"));
+ * zipEntryData(zip, listZipEntries(zip)[0]).length > 0; // true
+ * ```
+ */
+export function zipEntryData(
+  zip: Uint8Array,
+  entry: ZipEntry,
+  options: ExtractOptions = {},
+): Uint8Array {
+  const file = options.file ?? "zip archive";
+  const where = `${file} (entry ${entry.name})`;
+  if (entry.flags & FLAG_ENCRYPTED) throw new ArchiveError(`${where}: encrypted`, { file });
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  const at = entry.localHeaderOffset;
+  if (at + 30 > zip.length || view.getUint32(at, true) !== LOCAL_SIGNATURE) {
+    throw new ArchiveError(`${where}: corrupt (no local header at ${at})`, { file });
+  }
+  const start = at + 30 + view.getUint16(at + 26, true) + view.getUint16(at + 28, true);
+  const end = start + entry.compressedSize;
+  if (end > zip.length) {
+    throw new ArchiveError(
+      `${where}: truncated (data ends at ${end}, archive has ${zip.length} bytes)`,
+      { file },
+    );
+  }
+  return zip.subarray(start, end);
+}
+
+/**
  * The bytes of one entry, inflated and CRC-checked.
  *
  * @param zip the whole archive
@@ -140,21 +176,7 @@ export function readZipEntry(
 ): Uint8Array {
   const file = options.file ?? "zip archive";
   const where = `${file} (entry ${entry.name})`;
-  if (entry.flags & FLAG_ENCRYPTED) throw new ArchiveError(`${where}: encrypted`, { file });
-  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
-  const at = entry.localHeaderOffset;
-  if (at + 30 > zip.length || view.getUint32(at, true) !== LOCAL_SIGNATURE) {
-    throw new ArchiveError(`${where}: corrupt (no local header at ${at})`, { file });
-  }
-  const start = at + 30 + view.getUint16(at + 26, true) + view.getUint16(at + 28, true);
-  const end = start + entry.compressedSize;
-  if (end > zip.length) {
-    throw new ArchiveError(
-      `${where}: truncated (data ends at ${end}, archive has ${zip.length} bytes)`,
-      { file },
-    );
-  }
-  const stored = zip.subarray(start, end);
+  const stored = zipEntryData(zip, entry, options);
   let data: Uint8Array;
   if (entry.method === STORED) {
     data = stored;
