@@ -15,7 +15,7 @@
 import { runDisposeBench } from "./dispose_bench.ts";
 import { runPipelineBench } from "./pipeline_bench.ts";
 import { runCacheBench } from "./cache_bench.ts";
-import { PYTHON_REFERENCE_MS, runVisionBench } from "./vision_bench.ts";
+import { runVisionBench } from "./vision_bench.ts";
 import { runRestBench } from "./rest_bench.ts";
 import { runManagerBench } from "./manager_bench.ts";
 import { runReplicaBench } from "./replica_bench.ts";
@@ -106,7 +106,6 @@ export async function runAllBenches(options: RunOptions = {}): Promise<BenchRow[
     options.onArea?.("vision");
     const v = await runVisionBench({ reps: quick ? 3 : 5, print: false });
     const limit = `in-process pipeline limit ${ms(v.inProcessMs)}`;
-    const python = `Python workflow ${PYTHON_REFERENCE_MS} ms (reference)`;
     add(
       "vision",
       `Cold year 1m (${v.rows} rows) from 12 monthly archives`,
@@ -115,8 +114,6 @@ export async function runAllBenches(options: RunOptions = {}): Promise<BenchRow[
       x(v.monthlyVsInProcess),
       "≤ 750 ms",
     );
-    const faster = (r: number) => `${x(r)} (${fix(1 / r, 1)}× faster)`;
-    add("vision", "… the same", ms(v.monthlyMs), python, faster(v.monthlyVsPython));
     add(
       "vision",
       "Cold year 1m from 366 daily archives",
@@ -124,7 +121,6 @@ export async function runAllBenches(options: RunOptions = {}): Promise<BenchRow[
       limit,
       x(v.dailyVsInProcess),
     );
-    add("vision", "… the same", ms(v.dailyMs), python, faster(v.dailyVsPython));
     add(
       "vision",
       `Warm parse pool ×${v.workers}, the same 12 zips (SHA-256 on the main thread)`,

@@ -7,7 +7,8 @@
  *   and the CPU time the client process used;
  * - the pipeline limits measured in the same run on the very same zip bytes: in-process
  *   (SHA-256 + inflate + CRC + parse on one thread) and a warm `ParsePool` of N workers —
- *   and the client's ratio to each, and to the Python workflow's 7.4 s on this machine;
+ *   and the client's ratio to each (the whole-process comparison with a sequential
+ *   downloader is `process_bench.ts`, measured in the same run);
  * - peak RSS of a cold monthly-year fetch, in a fresh child process (`VmHWM`), against the
  *   size of the columns it returns;
  * - dispose settle time with a stalled download (budget 200 ms, grace 50 ms).
@@ -29,9 +30,6 @@ import { createSha256 } from "../src/vision/checksum.ts";
 import { extractSingleCsvSync } from "../src/vision/zip.ts";
 import { parseKlineCsv } from "../src/vision/csv_parser.ts";
 import { klineArchiveUrl } from "../src/vision/paths.ts";
-
-/** The Python workflow's time for the same cold year on these machines (reference, ms). */
-export const PYTHON_REFERENCE_MS = 7400;
 
 /** Options for {@linkcode runVisionBench}. */
 export interface VisionBenchOptions {
@@ -95,10 +93,6 @@ export interface VisionBenchResult {
   monthlyVsPool: number;
   /** `dailyMs / monthlyMs`. */
   dailyVsMonthly: number;
-  /** `monthlyMs / PYTHON_REFERENCE_MS`. */
-  monthlyVsPython: number;
-  /** `dailyMs / PYTHON_REFERENCE_MS`. */
-  dailyVsPython: number;
   /** Peak RSS of a cold monthly year, when measured. */
   rss?: VisionRssFigures;
   /** Dispose settle time with a stalled download, budget 200 ms, grace 50 ms. */
@@ -300,7 +294,6 @@ export async function runVisionBench(
 
   const r1 = (x: number) => Math.round(x * 10) / 10;
   const r2 = (x: number) => Math.round(x * 100) / 100;
-  const r3 = (x: number) => Math.round(x * 1000) / 1000;
   const result: VisionBenchResult = {
     rows,
     monthlyZipBytes: monthlyZips.reduce((n, z) => n + z.length, 0),
@@ -318,8 +311,6 @@ export async function runVisionBench(
     dailyVsInProcess: r2(dailyMs / inProcessMs),
     monthlyVsPool: r2(monthlyMs / poolMs),
     dailyVsMonthly: r2(dailyMs / monthlyMs),
-    monthlyVsPython: r3(monthlyMs / PYTHON_REFERENCE_MS),
-    dailyVsPython: r3(dailyMs / PYTHON_REFERENCE_MS),
     rss,
     disposeStalledMs: r1(median(disposeTimes)),
     disposeBudgetMs: DISPOSE_BUDGET_MS,
@@ -350,10 +341,6 @@ function printResult(r: VisionBenchResult): void {
   console.log(
     `  monthly / in-process = ${r.monthlyVsInProcess}; daily / in-process = ` +
       `${r.dailyVsInProcess}; monthly / warm pool = ${r.monthlyVsPool}`,
-  );
-  console.log(
-    `  vs the Python workflow's ${PYTHON_REFERENCE_MS} ms: monthly ×${r.monthlyVsPython}, ` +
-      `daily ×${r.dailyVsPython}`,
   );
   if (r.rss) {
     console.log(

@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import {
   AGG_TRADE_NUMERIC,
   type AggTradeColumns,
@@ -18,10 +17,14 @@ import {
 import type { MarketType } from "../src/market.ts";
 import { DAY_MS, monthStart } from "../src/time.ts";
 import { AsciiWriter } from "./_ascii.ts";
-import { type ArchiveCache, type BuiltArchive, etagFor, type PublicationLag } from "./_archive.ts";
+import {
+  type ArchiveCache,
+  type BuiltArchive,
+  csvArchive,
+  type PublicationLag,
+} from "./_archive.ts";
 import { type Dataset, hashString, type SymbolSpec } from "./_dataset.ts";
-import { apiError, type RestContext, type RouteResult } from "./_rest.ts";
-import { createZip } from "./_zip.ts";
+import { apiError, type RestContext, type RouteResult, symbolSpec, uintParam } from "./_rest.ts";
 
 const MIN = 60_000;
 
@@ -163,25 +166,15 @@ export function aggTradesArchive(
   if (hit) return hit;
   const rows = aggTradeRows(dataset, spec, start, end, now);
   if (rows.aggTradeId.length === 0) return null;
-  const name = key.slice(key.lastIndexOf("/") + 1).replace(/\.zip$/, ".csv");
-  const zip = createZip(name, aggTradesCsv(dataset, spec, rows, start), {
-    level: zipLevel,
-    modified: new Date(published),
-  });
-  const built: BuiltArchive = {
-    zip,
-    sha256: createHash("sha256").update(zip).digest("hex"),
-    etag: etagFor(key, dataset.seed),
-    lastModified: published,
-  };
+  const built = csvArchive(
+    dataset,
+    key,
+    aggTradesCsv(dataset, spec, rows, start),
+    published,
+    zipLevel,
+  );
   cache.set(key, built);
   return built;
-}
-
-function intParam(params: URLSearchParams, name: string): number | undefined | null {
-  const raw = params.get(name);
-  if (raw === null || raw === "") return undefined;
-  return /^\d{1,16}$/.test(raw) ? Number(raw) : null;
 }
 
 /** `GET /api/v3/aggTrades`, `/fapi/v1/aggTrades`, `/dapi/v1/aggTrades`. */
@@ -190,26 +183,18 @@ export function handleAggTrades(
   params: URLSearchParams,
   ctx: RestContext,
 ): RouteResult {
-  const symbol = params.get("symbol");
-  if (!symbol) {
-    return apiError(
-      400,
-      -1102,
-      "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
-    );
-  }
-  const spec = ctx.dataset.spec(market, symbol);
-  if (!spec) return apiError(400, -1121, "Invalid symbol.");
+  const spec = symbolSpec(market, params, ctx);
+  if (!("marketType" in spec)) return spec;
   const raw = {
-    fromId: intParam(params, "fromId"),
-    startTime: intParam(params, "startTime"),
-    endTime: intParam(params, "endTime"),
+    fromId: uintParam(params, "fromId"),
+    startTime: uintParam(params, "startTime"),
+    endTime: uintParam(params, "endTime"),
   };
   for (const [name, v] of Object.entries(raw)) {
     if (v === null) return apiError(400, -1100, `Illegal characters found in parameter '${name}'.`);
   }
   const { fromId, startTime, endTime } = raw as Record<string, number | undefined>;
-  const limit = intParam(params, "limit") ?? 500;
+  const limit = uintParam(params, "limit") ?? 500;
   if (limit === null || limit < 1 || limit > 1000) {
     return apiError(400, -1130, "Data sent for parameter 'limit' is not valid.");
   }

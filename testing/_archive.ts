@@ -297,6 +297,23 @@ export function makeArchive(
 }
 
 /** A built archive's record: the zip, its SHA-256, ETag and Last-Modified. */
+/**
+ * The archive of `key` holding one CSV (the zip's name with `.csv`), as Binance publishes
+ * every data type: zipped at `zipLevel`, stamped with its publication time.
+ */
+export function csvArchive(
+  dataset: Dataset,
+  key: string,
+  csv: Uint8Array,
+  published: number,
+  zipLevel: number,
+): BuiltArchive {
+  const name = key.slice(key.lastIndexOf("/") + 1).replace(/\.zip$/, ".csv");
+  const zip = createZip(name, csv, { level: zipLevel, modified: new Date(published) });
+  return builtArchive(zip, etagFor(key, dataset.seed), published);
+}
+
+/** A built archive's record: its bytes, SHA-256 and S3 metadata. */
 export function builtArchive(zip: Uint8Array, etag: string, published: number): BuiltArchive {
   return {
     zip,

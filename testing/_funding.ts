@@ -7,15 +7,18 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import type { MarketType } from "../src/market.ts";
 import { monthStart, utcMonth } from "../src/time.ts";
 import { AsciiWriter } from "./_ascii.ts";
-import { type ArchiveCache, type BuiltArchive, etagFor, type PublicationLag } from "./_archive.ts";
+import {
+  type ArchiveCache,
+  type BuiltArchive,
+  csvArchive,
+  type PublicationLag,
+} from "./_archive.ts";
 import { formatDecimal } from "./_csv_format.ts";
 import { type Dataset, hashString, type SymbolSpec } from "./_dataset.ts";
-import { apiError, type RestContext, type RouteResult } from "./_rest.ts";
-import { createZip } from "./_zip.ts";
+import { apiError, type RestContext, type RouteResult, symbolSpec, uintParam } from "./_rest.ts";
 
 const HOUR_MS = 3_600_000;
 const HOURS = [8, 8, 8, 4, 1] as const;
@@ -148,25 +151,9 @@ export function fundingArchive(
       formatDecimal(rows.fundingRate[i], RATE_DECIMALS)
     }\n`;
   }
-  const name = key.slice(key.lastIndexOf("/") + 1).replace(/\.zip$/, ".csv");
-  const zip = createZip(name, encoder.encode(csv), {
-    level: zipLevel,
-    modified: new Date(published),
-  });
-  const built: BuiltArchive = {
-    zip,
-    sha256: createHash("sha256").update(zip).digest("hex"),
-    etag: etagFor(key, dataset.seed),
-    lastModified: published,
-  };
+  const built = csvArchive(dataset, key, encoder.encode(csv), published, zipLevel);
   cache.set(key, built);
   return built;
-}
-
-function intParam(params: URLSearchParams, name: string): number | undefined | null {
-  const raw = params.get(name);
-  if (raw === null || raw === "") return undefined;
-  return /^\d{1,16}$/.test(raw) ? Number(raw) : null;
 }
 
 /** `GET /fapi/v1/fundingRate`, `/dapi/v1/fundingRate`. */
@@ -175,19 +162,11 @@ export function handleFundingRate(
   params: URLSearchParams,
   ctx: RestContext,
 ): RouteResult {
-  const symbol = params.get("symbol");
-  if (!symbol) {
-    return apiError(
-      400,
-      -1102,
-      "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
-    );
-  }
-  const spec = ctx.dataset.spec(market, symbol);
-  if (!spec) return apiError(400, -1121, "Invalid symbol.");
-  const startTime = intParam(params, "startTime");
-  const endTime = intParam(params, "endTime");
-  const limit = intParam(params, "limit") ?? 100;
+  const spec = symbolSpec(market, params, ctx);
+  if (!("marketType" in spec)) return spec;
+  const startTime = uintParam(params, "startTime");
+  const endTime = uintParam(params, "endTime");
+  const limit = uintParam(params, "limit") ?? 100;
   if (startTime === null) {
     return apiError(400, -1130, "Data sent for parameter 'startTime' is not valid.");
   }

@@ -193,6 +193,24 @@ function intParam(params: URLSearchParams, name: string): number | undefined | E
   return Number(raw);
 }
 
+/** A non-negative integer parameter: `undefined` when absent, `null` when malformed. */
+export function uintParam(params: URLSearchParams, name: string): number | undefined | null {
+  const raw = params.get(name);
+  if (raw === null || raw === "") return undefined;
+  return /^\d{1,16}$/.test(raw) ? Number(raw) : null;
+}
+
+/** The symbol a request names, or Binance's answer: -1102 when missing, -1121 when unknown. */
+export function symbolSpec(
+  market: MarketType,
+  params: URLSearchParams,
+  ctx: RestContext,
+): SymbolSpec | RouteResult {
+  const symbol = params.get("symbol");
+  if (!symbol) return mandatory("symbol");
+  return ctx.dataset.spec(market, symbol) ?? apiError(400, -1121, "Invalid symbol.");
+}
+
 const badParam = (name: string): RouteResult =>
   apiError(400, -1130, `Data sent for parameter '${name}' is not valid.`);
 const mandatory = (name: string): RouteResult =>
