@@ -27,18 +27,75 @@ export interface ChunkWriter<T = KlineColumns> {
   abort(): Promise<void>;
 }
 
-/** A Parquet writer into `sink` with row groups of `rowGroupSize` rows. */
+/**
+ * A Parquet writer into `sink` with row groups of `rowGroupSize` rows.
+ *
+ * Chunks are gathered into one record batch per row group before they cross into WASM:
+ * each batch costs an Arrow IPC encoding and a hand-off to the encoder, which for day
+ * chunks (1 440 rows of 1m) outweighed the copy (measured on a year of 1m, 366 day chunks:
+ * one batch per row group instead of per day took the write from ~310 ms to ~215 ms). The
+ * row groups are cut where the encoder cut them before (same rows, values and statistics;
+ * only data page boundaries inside a column chunk may move).
+ */
 export function parquetWasmWriter(
   sink: (bytes: Uint8Array) => Promise<unknown>,
   rowGroupSize: number,
 ): ChunkWriter {
+  const size = Math.max(1, Math.floor(rowGroupSize));
   const schema = klineArrowSchema();
-  return recordBatchParquetWriter(
+  const inner = recordBatchParquetWriter(
     sink,
-    rowGroupSize,
+    size,
     (columns: KlineColumns) => klineRecordBatch(schema, columns),
     emptyColumns,
   );
+  return rowGroupGatherer(inner, size);
+}
+
+/**
+ * Hands `inner` whole row groups of `size` rows: a chunk that is one already goes as it is;
+ * smaller ones are copied into one buffer per column (copied at once, so a caller may reuse
+ * its arrays after `write` resolves, as with an encoder that copies on `write`).
+ */
+function rowGroupGatherer(inner: ChunkWriter, size: number): ChunkWriter {
+  let buffer: KlineColumns | undefined;
+  let filled = 0;
+  const flush = async () => {
+    if (filled === 0) return;
+    const part = {} as KlineColumns;
+    for (const name of KLINE_COLUMNS) part[name] = buffer![name].subarray(0, filled);
+    filled = 0;
+    await inner.write(part);
+  };
+  return {
+    async write(columns) {
+      const n = columns.openTime.length;
+      for (let at = 0; at < n;) {
+        const take = Math.min(n - at, size - filled);
+        if (filled === 0 && take === size) {
+          const part = {} as KlineColumns;
+          for (const name of KLINE_COLUMNS) part[name] = columns[name].subarray(at, at + take);
+          await inner.write(part);
+        } else {
+          buffer = grown(buffer, filled, filled + take, size);
+          for (const name of KLINE_COLUMNS) {
+            buffer[name].set(columns[name].subarray(at, at + take), filled);
+          }
+          filled += take;
+          if (filled === size) await flush();
+        }
+        at += take;
+      }
+    },
+    async finish() {
+      await flush();
+      await inner.finish();
+    },
+    abort() {
+      filled = 0;
+      return inner.abort();
+    },
+  };
 }
 
 /**
@@ -117,6 +174,25 @@ export function recordBatchParquetWriter<T>(
     },
   };
   return writer;
+}
+
+/** `buffer`, or a larger copy of its first `filled` rows, holding `need` rows (≤ `max`). */
+function grown(
+  buffer: KlineColumns | undefined,
+  filled: number,
+  need: number,
+  max: number,
+): KlineColumns {
+  const capacity = buffer?.openTime.length ?? 0;
+  if (buffer && capacity >= need) return buffer;
+  // Doubling, so a large rowGroupSize costs memory only for the rows that come.
+  const next = {} as KlineColumns;
+  const length = Math.min(max, Math.max(need, capacity * 2, 4096));
+  for (const name of KLINE_COLUMNS) {
+    next[name] = new Float64Array(length);
+    if (buffer) next[name].set(buffer[name].subarray(0, filled));
+  }
+  return next;
 }
 
 function emptyColumns(): KlineColumns {
