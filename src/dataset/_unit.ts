@@ -34,6 +34,7 @@ import {
   writeManifest,
 } from "./_manifest.ts";
 import { DatasetManifestError, DiskFullError } from "./errors.ts";
+import type { AggTradesUnit } from "./_agg_unit.ts";
 
 /** A trailing span without archives that ends within this of now is "not published yet". */
 export const PENDING_MS = 2 * DAY_MS;
@@ -73,7 +74,7 @@ export interface UnitContext {
 /** What a unit did. */
 export interface UnitOutcome {
   /** The unit. */
-  unit: Unit;
+  unit: Unit | AggTradesUnit;
   /** `unchanged`: already covered; `written`: files (re)written; `pending`: nothing published yet. */
   status: "unchanged" | "written" | "pending";
   /** Rows the partition holds now. */
@@ -111,7 +112,7 @@ async function currentManifest(dir: string, u: Unit): Promise<PartitionManifest 
 }
 
 /** Rewrites OS "no space" failures as {@linkcode DiskFullError}. */
-async function diskFullAware<T>(path: string, write: () => Promise<T>): Promise<T> {
+export async function diskFullAware<T>(path: string, write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (err) {
