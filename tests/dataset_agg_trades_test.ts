@@ -186,6 +186,38 @@ Deno.test("aggTrades sync: a day not published yet is left pending (no manifest)
   });
 });
 
+Deno.test("aggTrades sync: shards 1/2 and 2/2 running concurrently equal one process", async () => {
+  await using replica = await startReplica({ now: NOW });
+  await withDir(async (base) => {
+    const run = (out: string, shard?: string) =>
+      syncDataset({
+        out,
+        marketType: "spot",
+        data: "aggTrades",
+        symbols: SYMBOLS,
+        start: DAY,
+        end: DAY + 2 * DAY_MS,
+        shard,
+        visionUrl: replica.visionUrl,
+        restUrl: replica.restUrl,
+        now: () => replica.now(),
+      });
+    const single = join(base, "single");
+    const sharded = join(base, "sharded");
+    const one = await run(single);
+    assertEquals([one.unitsAll, one.totals.written], [4, 4]);
+    const [a, b] = await Promise.all([run(sharded, "1/2"), run(sharded, "2/2")]);
+    assert(a.totals.units > 0 && b.totals.units > 0, "both shards own work");
+    assertEquals(a.totals.units + b.totals.units, 4, "every unit is owned by exactly one shard");
+    const files = datasetFiles(single);
+    assertEquals(datasetFiles(sharded), files);
+    // Manifests carry each file's SHA-256, so equal manifests mean byte-identical files.
+    for (const f of files.filter((f) => f.endsWith(".json"))) {
+      assertEquals(manifestOf(sharded, f), manifestOf(single, f), f);
+    }
+  });
+});
+
 Deno.test("sync: an unknown data type is a typed error naming what is allowed", async () => {
   const err = await assertRejects(
     () =>
