@@ -18,9 +18,14 @@ import type { AggTradeColumns } from "../agg_trades/columns.ts";
 import { writeAggTrades } from "../agg_trades/export.ts";
 import { getText } from "./_http_text.ts";
 import { MANIFEST_NAME, removeTempFiles } from "./_layout.ts";
-import { type PartitionManifest, readManifest, sha256File, writeManifest } from "./_manifest.ts";
-import { diskFullAware, PENDING_MS, type UnitContext, type UnitOutcome } from "./_unit.ts";
-import { DatasetManifestError } from "./errors.ts";
+import { type PartitionManifest, sha256File, writeManifest } from "./_manifest.ts";
+import {
+  diskFullAware,
+  matchingManifest,
+  PENDING_MS,
+  type UnitContext,
+  type UnitOutcome,
+} from "./_unit.ts";
 
 /** One aggTrades unit: a (market, symbol, UTC day) partition. */
 export interface AggTradesUnit {
@@ -61,27 +66,6 @@ export function aggTradesFileName(u: AggTradesUnit): string {
   return `${u.symbol}-aggTrades-${u.day}.parquet`;
 }
 
-/** The manifest, when it is there, about this unit and matching its data file. */
-async function currentManifest(
-  dir: string,
-  u: AggTradesUnit,
-): Promise<PartitionManifest | undefined> {
-  let m: PartitionManifest | undefined;
-  try {
-    m = await readManifest(join(dir, MANIFEST_NAME));
-  } catch (err) {
-    // A corrupt manifest means the partition is redone from the archive.
-    if (err instanceof DatasetManifestError) return undefined;
-    throw err;
-  }
-  if (!m || m.data !== "aggTrades" || m.symbol !== u.symbol || m.day !== u.day) return undefined;
-  if (m.market !== u.market) return undefined;
-  const size = await Deno.stat(join(dir, aggTradesFileName(u))).then((s) => s.size, () => -1);
-  // A crash between the data file's rename and the manifest's leaves them disagreeing.
-  if (m.file === null ? size !== -1 : size !== m.file.bytes) return undefined;
-  return m;
-}
-
 /** Brings one aggTrades partition up to date (a no-op when its manifest says it is). */
 export async function syncAggTradesUnit(
   u: AggTradesUnit,
@@ -89,7 +73,13 @@ export async function syncAggTradesUnit(
 ): Promise<UnitOutcome> {
   const dir = join(ctx.root, aggTradesPartitionPath(u));
   await removeTempFiles(dir);
-  const m = await currentManifest(dir, u);
+  const m = await matchingManifest(
+    dir,
+    aggTradesFileName(u),
+    (m) =>
+      m.data === "aggTrades" && m.symbol === u.symbol && m.day === u.day &&
+      m.market === u.market,
+  );
   if (m) {
     return {
       unit: u,

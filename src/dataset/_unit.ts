@@ -94,7 +94,23 @@ const fromSpan = (s: IsoSpan): TimeRange => ({
 });
 
 /** The manifest, when it is there, readable, about this unit and matching its data file. */
-async function currentManifest(dir: string, u: Unit): Promise<PartitionManifest | undefined> {
+function currentManifest(dir: string, u: Unit): Promise<PartitionManifest | undefined> {
+  return matchingManifest(
+    dir,
+    dataFileName(u),
+    (m) => m.symbol === u.symbol && m.month === u.month && m.market === u.market,
+  );
+}
+
+/**
+ * The manifest in `dir`, when it is there, readable, `about` the unit and matching the data
+ * file `fileName` (shared by the kline and aggTrades units).
+ */
+export async function matchingManifest(
+  dir: string,
+  fileName: string,
+  about: (m: PartitionManifest) => boolean,
+): Promise<PartitionManifest | undefined> {
   let m: PartitionManifest | undefined;
   try {
     m = await readManifest(join(dir, MANIFEST_NAME));
@@ -103,9 +119,8 @@ async function currentManifest(dir: string, u: Unit): Promise<PartitionManifest 
     if (err instanceof DatasetManifestError) return undefined;
     throw err;
   }
-  if (!m || m.symbol !== u.symbol || m.month !== u.month || m.market !== u.market) return undefined;
-  const data = join(dir, dataFileName(u));
-  const size = await Deno.stat(data).then((s) => s.size, () => -1);
+  if (!m || !about(m)) return undefined;
+  const size = await Deno.stat(join(dir, fileName)).then((s) => s.size, () => -1);
   // A crash between the data file's rename and the manifest's leaves them disagreeing.
   if (m.file === null ? size !== -1 : size !== m.file.bytes) return undefined;
   return m;
