@@ -7,7 +7,13 @@
 import type { MarketType } from "../market.ts";
 import { InvalidShardError, SymbolSelectionError, UnknownMarketError } from "../dataset/errors.ts";
 import { DatasetDirError } from "../dataset/errors.ts";
-import { SHARD_COUNT_ENV, syncDataset, type SyncReport, verifyDataset } from "../dataset/sync.ts";
+import {
+  type DatasetData,
+  SHARD_COUNT_ENV,
+  syncDataset,
+  type SyncReport,
+  verifyDataset,
+} from "../dataset/sync.ts";
 import {
   parseCommandArgs,
   parseDateArg,
@@ -29,6 +35,8 @@ Parquet dataset: DIR/market=M/symbol=S/interval=I/year=YYYY/month=MM/S-I-YYYY-MM
 with a _manifest.json per partition (rows, first/last open time, archive SHA-256s, gaps).
 Re-running downloads nothing; a later --end downloads only the new days; a killed run is
 completed by the next one. Several processes with --shard K/N fill one DIR together.
+--data aggTrades syncs aggregate trades instead, one partition per symbol and UTC day:
+DIR/market=M/data=aggTrades/symbol=S/year=YYYY/month=MM/day=DD/S-aggTrades-YYYY-MM-DD.parquet.
 
 Options:
   --out DIR                dataset root (created; refused when it holds other files)  (required)
@@ -36,7 +44,8 @@ Options:
   --symbols A,B|GLOB|all   explicit symbols, a glob (*USDT) or all the archive lists  [default: all]
   --quote Q1,Q2            keep symbols quoted in these assets (asks exchangeInfo)
   --status S1,S2           keep symbols with these exchangeInfo statuses (e.g. TRADING)
-  --interval IV1,IV2       one or more intervals                              [default: 1m]
+  --data klines|aggTrades  what to sync                                    [default: klines]
+  --interval IV1,IV2       one or more intervals (klines)                     [default: 1m]
   --start DATE             first open time: YYYY-MM-DD, ISO-8601 (UTC) or epoch ms  (required)
   --end DATE               end, exclusive        [default and cap: today 00:00 UTC, the last complete day]
   --shard K/N              this process's share of the work (1-based)
@@ -61,6 +70,7 @@ const OPTIONS = {
   quote: { type: "string" },
   status: { type: "string" },
   interval: { type: "string" },
+  data: { type: "string" },
   start: { type: "string" },
   end: { type: "string" },
   shard: { type: "string" },
@@ -132,6 +142,7 @@ async function run(args: string[], { io, signal }: CommandContext): Promise<numb
         symbols: str(values, "symbols") ?? "all",
         quoteAsset: str(values, "quote"),
         status: str(values, "status"),
+        data: (str(values, "data") ?? "klines") as DatasetData,
         intervals,
         start: parseDateArg("start", start),
         end: optDate("end", str(values, "end")),

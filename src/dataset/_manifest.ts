@@ -25,14 +25,18 @@ export interface PartitionManifest {
   format: "vision-data/partition";
   /** Manifest version. */
   version: 1;
+  /** `aggTrades` for an aggTrades partition; absent for klines. */
+  data?: "aggTrades";
   /** Market. */
   market: string;
   /** Symbol. */
   symbol: string;
-  /** Interval as the archive names it (`1m`, `1mo`). */
-  interval: string;
+  /** Interval as the archive names it (`1m`, `1mo`); `null` for aggTrades. */
+  interval: string | null;
   /** `YYYY-MM`. */
   month: string;
+  /** `YYYY-MM-DD` (aggTrades partitions only: one per UTC day). */
+  day?: string;
   /** The span of open times the partition covers (rows or recorded gaps). */
   coverage: IsoSpan;
   /** The Parquet file, or `null` when the covered span has no rows at all. */
@@ -43,6 +47,10 @@ export interface PartitionManifest {
   firstOpenTime: string | null;
   /** Last open time, or `null` without rows. */
   lastOpenTime: string | null;
+  /** First transact time (aggTrades only), or `null` without rows. */
+  firstTransactTime?: string | null;
+  /** Last transact time (aggTrades only), or `null` without rows. */
+  lastTransactTime?: string | null;
   /** The archives the rows came from, with the SHA-256 their `.CHECKSUM` published. */
   sources: { archive: string; sha256: string | null }[];
   /** Spans of the coverage the archive had no rows for (never filled). */

@@ -11,8 +11,18 @@ import {
   normalizeSymbol,
   parseInterval,
 } from "../market.ts";
-import { dayStart, iso, monthStart, type TimeInput, toEpochMs, utcMonth } from "../time.ts";
+import {
+  DAY_MS,
+  dayStart,
+  iso,
+  monthStart,
+  type TimeInput,
+  toEpochMs,
+  utcDay,
+  utcMonth,
+} from "../time.ts";
 import { InvalidRangeError } from "../errors.ts";
+import { UnsupportedDataError } from "../data_errors.ts";
 import { runWorkerLoop } from "../_worker_loop.ts";
 import { VisionDataClient } from "../vision/client.ts";
 import { DEFAULT_VISION_BASE_URL, klineArchiveDir } from "../vision/paths.ts";
@@ -20,6 +30,7 @@ import { ensureDatasetRoot, type Unit, unitKey } from "./_layout.ts";
 import { ownsUnit, parseShard, type Shard, shardFromEnv } from "./_shard.ts";
 import { syncUnit, type UnitOutcome, type WriteData, writePartitionParquet } from "./_unit.ts";
 import { listSymbols } from "./symbols.ts";
+import { type AggTradesUnit, aggTradesUnitKey, syncAggTradesUnit } from "./_agg_unit.ts";
 import { assertMarket, listingUrlOf, listLevel } from "./_s3_listing.ts";
 
 /** Options for {@linkcode syncDataset}. */
@@ -34,6 +45,11 @@ export interface SyncDatasetOptions {
   quoteAsset?: string | readonly string[];
   /** Keep only symbols with these `exchangeInfo` statuses, e.g. `TRADING`. */
   status?: string | readonly string[];
+  /**
+   * What to sync: `klines` (monthly partitions per interval) or `aggTrades` (daily
+   * partitions of whole UTC days; `intervals` is ignored). @default {"klines"}
+   */
+  data?: DatasetData;
   /** One or more intervals. @default {"1m"} */
   intervals?: Interval | string | readonly (Interval | string)[];
   /** First open time (inclusive). */
@@ -60,6 +76,19 @@ export interface SyncDatasetOptions {
   /** Called after every unit. */
   onProgress?: (progress: SyncProgress) => void;
 }
+
+/**
+ * The data types a dataset can hold (`SyncDatasetOptions.data`).
+ *
+ * @example
+ * ```ts
+ * import { DATASET_DATA } from "@vision-data/client/dataset";
+ * DATASET_DATA.includes("aggTrades"); // true
+ * ```
+ */
+export const DATASET_DATA = ["klines", "aggTrades"] as const;
+/** A data type a dataset can hold. */
+export type DatasetData = typeof DATASET_DATA[number];
 
 /** Progress of a sync. */
 export interface SyncProgress {
@@ -107,7 +136,9 @@ export interface SyncReport {
   shard: Shard;
   /** Symbols selected. */
   symbols: string[];
-  /** Intervals synced. */
+  /** The data type synced. */
+  data: DatasetData;
+  /** Intervals synced (none for aggTrades). */
   intervals: Interval[];
   /** `[start, end)` synced, ISO. */
   range: { start: string; end: string };
@@ -166,11 +197,24 @@ function unitsOf(
   return out;
 }
 
+/** The UTC days `[start, end)` touches, as aggTrades units of one symbol. */
+function aggTradesUnitsOf(market: MarketType, symbol: string, start: number, end: number) {
+  const out: AggTradesUnit[] = [];
+  for (let d = dayStart(start); d < end; d += DAY_MS) {
+    out.push({ data: "aggTrades", market, symbol, day: utcDay(d), start: d, end: d + DAY_MS });
+  }
+  return out;
+}
+
 /** Runs a sync with explicit dependencies (see {@linkcode syncDataset}). */
 export async function runSync(options: SyncDatasetOptions, deps: SyncDeps): Promise<SyncReport> {
   const t0 = performance.now();
   const market: string = options.marketType;
   assertMarket(market);
+  const data: string = options.data ?? "klines";
+  if (!(DATASET_DATA as readonly string[]).includes(data)) {
+    throw new UnsupportedDataError("data type", data, "a dataset", DATASET_DATA);
+  }
   const rawIntervals = options.intervals ?? "1m";
   const intervals = [
     ...new Set(
@@ -211,8 +255,11 @@ export async function runSync(options: SyncDatasetOptions, deps: SyncDeps): Prom
     signal,
   });
   const symbols = infos.map((i) => i.symbol);
-  const all = symbols.flatMap((s) => intervals.flatMap((iv) => unitsOf(market, s, iv, start, end)));
-  const mine = all.filter((u) => ownsUnit(shard, unitKey(u)));
+  const all: (Unit | AggTradesUnit)[] = data === "aggTrades"
+    ? symbols.flatMap((s) => aggTradesUnitsOf(market, s, start, end))
+    : symbols.flatMap((s) => intervals.flatMap((iv) => unitsOf(market, s, iv, start, end)));
+  const keyOf = (u: Unit | AggTradesUnit) => "data" in u ? aggTradesUnitKey(u) : unitKey(u);
+  const mine = all.filter((u) => ownsUnit(shard, keyOf(u)));
   // The marker before any partition: a concurrent shard then sees a dataset, not foreign files.
   await ensureDatasetRoot(options.out);
 
@@ -249,16 +296,17 @@ export async function runSync(options: SyncDatasetOptions, deps: SyncDeps): Prom
       concurrency,
       signal,
       handle: async (u, sig) => {
-        const outcome = await syncUnit(u, {
+        const ctx = {
           root: options.out,
           vision,
           visionUrl,
           now,
           signal: sig,
           writeData: deps.writeData,
-          onBytes: (n) => progress.bytes += n,
+          onBytes: (n: number) => progress.bytes += n,
           archiveStart,
-        });
+        };
+        const outcome = "data" in u ? await syncAggTradesUnit(u, ctx) : await syncUnit(u, ctx);
         const s = perSymbol.get(u.symbol)!;
         s.units++;
         s[outcome.status === "written" ? "written" : outcome.status]++;
@@ -296,7 +344,8 @@ export async function runSync(options: SyncDatasetOptions, deps: SyncDeps): Prom
     out: options.out,
     shard,
     symbols,
-    intervals,
+    data: data as DatasetData,
+    intervals: data === "aggTrades" ? [] : intervals,
     range: { start: iso(start), end: iso(end) },
     unitsAll: all.length,
     perSymbol: list,

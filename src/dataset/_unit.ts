@@ -34,6 +34,7 @@ import {
   writeManifest,
 } from "./_manifest.ts";
 import { DatasetManifestError, DiskFullError } from "./errors.ts";
+import type { AggTradesUnit } from "./_agg_unit.ts";
 
 /** A trailing span without archives that ends within this of now is "not published yet". */
 export const PENDING_MS = 2 * DAY_MS;
@@ -73,7 +74,7 @@ export interface UnitContext {
 /** What a unit did. */
 export interface UnitOutcome {
   /** The unit. */
-  unit: Unit;
+  unit: Unit | AggTradesUnit;
   /** `unchanged`: already covered; `written`: files (re)written; `pending`: nothing published yet. */
   status: "unchanged" | "written" | "pending";
   /** Rows the partition holds now. */
@@ -93,7 +94,23 @@ const fromSpan = (s: IsoSpan): TimeRange => ({
 });
 
 /** The manifest, when it is there, readable, about this unit and matching its data file. */
-async function currentManifest(dir: string, u: Unit): Promise<PartitionManifest | undefined> {
+function currentManifest(dir: string, u: Unit): Promise<PartitionManifest | undefined> {
+  return matchingManifest(
+    dir,
+    dataFileName(u),
+    (m) => m.symbol === u.symbol && m.month === u.month && m.market === u.market,
+  );
+}
+
+/**
+ * The manifest in `dir`, when it is there, readable, `about` the unit and matching the data
+ * file `fileName` (shared by the kline and aggTrades units).
+ */
+export async function matchingManifest(
+  dir: string,
+  fileName: string,
+  about: (m: PartitionManifest) => boolean,
+): Promise<PartitionManifest | undefined> {
   let m: PartitionManifest | undefined;
   try {
     m = await readManifest(join(dir, MANIFEST_NAME));
@@ -102,16 +119,15 @@ async function currentManifest(dir: string, u: Unit): Promise<PartitionManifest 
     if (err instanceof DatasetManifestError) return undefined;
     throw err;
   }
-  if (!m || m.symbol !== u.symbol || m.month !== u.month || m.market !== u.market) return undefined;
-  const data = join(dir, dataFileName(u));
-  const size = await Deno.stat(data).then((s) => s.size, () => -1);
+  if (!m || !about(m)) return undefined;
+  const size = await Deno.stat(join(dir, fileName)).then((s) => s.size, () => -1);
   // A crash between the data file's rename and the manifest's leaves them disagreeing.
   if (m.file === null ? size !== -1 : size !== m.file.bytes) return undefined;
   return m;
 }
 
 /** Rewrites OS "no space" failures as {@linkcode DiskFullError}. */
-async function diskFullAware<T>(path: string, write: () => Promise<T>): Promise<T> {
+export async function diskFullAware<T>(path: string, write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (err) {

@@ -13,19 +13,30 @@ import { type PartitionManifest, readManifest } from "./_manifest.ts";
 import { DEFAULT_SYNC_DEPS, runSync, type SyncDatasetOptions, type SyncReport } from "./_sync.ts";
 import { DatasetDirError } from "./errors.ts";
 
-export type { SymbolSummary, SyncDatasetOptions, SyncProgress, SyncReport } from "./_sync.ts";
+export type {
+  DatasetData,
+  SymbolSummary,
+  SyncDatasetOptions,
+  SyncProgress,
+  SyncReport,
+} from "./_sync.ts";
+export type { AggTradesUnit } from "./_agg_unit.ts";
 export type { UnitOutcome } from "./_unit.ts";
 export type { Unit } from "./_layout.ts";
 export type { IsoSpan, PartitionManifest } from "./_manifest.ts";
 export type { Shard } from "./_shard.ts";
 export { SHARD_COUNT_ENV } from "./_shard.ts";
+export { DATASET_DATA } from "./_sync.ts";
 
 /**
  * Syncs a market's klines into a Hive-partitioned Parquet dataset under `out`:
  * `market=spot/symbol=BTCUSDT/interval=1m/year=2024/month=01/BTCUSDT-1m-2024-01.parquet`
  * plus a `_manifest.json` per partition. Re-running downloads nothing; a later `end`
  * downloads only the new days; a killed run re-run completes the dataset; with `shard`, N
- * processes writing one root produce the dataset one process would.
+ * processes writing one root produce the dataset one process would. With
+ * `data: "aggTrades"`, aggregate trades are synced one partition per symbol and UTC day:
+ * `market=spot/data=aggTrades/symbol=BTCUSDT/year=2024/month=01/day=05/BTCUSDT-aggTrades-2024-01-05.parquet`,
+ * streamed from the daily archive with bounded memory.
  *
  * Throws `UnknownMarketError`, `SymbolSelectionError`, `InvalidShardError`,
  * `UnsupportedIntervalError`, `InvalidRangeError` before writing anything;
