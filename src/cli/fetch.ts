@@ -158,16 +158,23 @@ const HEAD_ROWS = 5;
 
 /** The first and last rows as a small table (stdout, when there is no --out). */
 function previewTable(k: Klines): string {
-  const show = (i: number) => [
-    iso(k.openTime[i]).replace("T", " ").replace(/\.000Z$/, "Z"),
-    formatNumber(k.open[i]),
-    formatNumber(k.high[i]),
-    formatNumber(k.low[i]),
-    formatNumber(k.close[i]),
-    formatNumber(k.volume[i]),
-    formatNumber(k.trades[i]),
-    k.sources ? SOURCE_CODES[k.sources[i]] ?? "?" : "",
-  ];
+  // Row by row (`get`, one-row `slice`): the column getters would join every chunk (a year of
+  // 1m is ~30 MB of copies) to show ten rows.
+  const sourced = k.chunks.some((c) => c.sources !== undefined);
+  const show = (i: number) => {
+    const r = k.get(i)!;
+    return [
+      iso(r.openTime).replace("T", " ").replace(/\.000Z$/, "Z"),
+      formatNumber(r.open),
+      formatNumber(r.high),
+      formatNumber(r.low),
+      formatNumber(r.close),
+      formatNumber(r.volume),
+      formatNumber(r.trades),
+      // A chunk without sources reads as code 0, as the joined `sources` column does.
+      sourced ? SOURCE_CODES[k.slice(i, i + 1).sources?.[0] ?? 0] ?? "?" : "",
+    ];
+  };
   const rows: string[][] = [];
   const n = k.length;
   for (let i = 0; i < Math.min(n, HEAD_ROWS); i++) rows.push(show(i));

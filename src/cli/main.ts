@@ -27,7 +27,7 @@ interface CommandEntry {
 
 // Each command's module (and with it Arrow, Parquet, the live/dataset clients…) is loaded only
 // when that command runs: start-up of `fetch` or `--version` does not pay for the others.
-// The summaries equal each command's own `summary` (tests/cli_lazy_test.ts checks).
+// The summaries equal each command's own `summary` (tests/cli_startup_test.ts checks).
 const COMMANDS: readonly CommandEntry[] = [
   {
     name: "fetch",

@@ -1,5 +1,6 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { cli } from "./_cli_helpers.ts";
+import { formatCount } from "../src/cli/_io.ts";
 import { cacheCommand } from "../src/cli/cache.ts";
 import { demoCommand } from "../src/cli/demo.ts";
 import { fetchCommand } from "../src/cli/fetch.ts";
@@ -33,4 +34,10 @@ Deno.test("fetch --out with an unknown extension is still a usage error before a
   assertStringIncludes(r.err, 'Unknown output format for --out "x.json"');
   assertStringIncludes(r.err, ".csv, .arrow, .parquet");
   assertStringIncludes(r.err, "see 'vision-data fetch --help'");
+});
+
+Deno.test("formatCount groups integers by hand exactly as en-US toLocaleString does", () => {
+  for (const n of [0, 7, 999, 1000, 12_345, 527_040, 1_000_000, -1234, -999, 2 ** 53 - 1, 1.5]) {
+    assertEquals(formatCount(n), n.toLocaleString("en-US"), String(n));
+  }
 });
