@@ -7,15 +7,14 @@
  */
 import { SOURCE_CODES } from "../klines.ts";
 import { DataSourceManager } from "../manager/mod.ts";
-import { writeFunding } from "../funding/export.ts";
 import type { FundingRates } from "../funding/funding_rates.ts";
 import { iso } from "../time.ts";
-import { formatNumber } from "../export/mod.ts";
+// The writers (Arrow, Parquet) are imported only when `--out` is given: faster start-up.
+import { formatNumber } from "../export/csv.ts";
 import { type CommandContext, describeError, ExitCode } from "./_command.ts";
 import { UsageError } from "./_args.ts";
 import { RestDataClient } from "../rest/client.ts";
 import { VisionDataClient } from "../vision/client.ts";
-import { writeAggTrades } from "../agg_trades/export.ts";
 import { streamAggTradesWithFallback } from "../agg_trades/stream.ts";
 import type { AggTradeColumns } from "../agg_trades/columns.ts";
 import type { TimeRange } from "../time.ts";
@@ -74,6 +73,7 @@ export async function runFundingFetch(
       signal,
     });
     if (a.out) {
+      const { writeFunding } = await import("../funding/export.ts");
       const bytes = await writeFunding(f.columns, a.out, { format: a.format, signal });
       wrote = `, wrote ${a.out} (${formatBytes(bytes)})`;
     }
@@ -143,6 +143,7 @@ export async function runAggTradesFetch(
   let rows = 0;
   let wrote = "";
   if (a.out) {
+    const { writeAggTrades } = await import("../agg_trades/export.ts");
     const out = await writeAggTrades(stream, a.out, { format: a.format, signal });
     rows = out.rows;
     wrote = `, wrote ${a.out} (${formatBytes(out.bytes)})`;

@@ -68,5 +68,7 @@ export function formatMs(ms: number): string {
 
 /** `1,234,567`. */
 export function formatCount(n: number): string {
+  // Integers by hand: the first toLocaleString loads ICU data (~20 ms of every CLI run).
+  if (Number.isSafeInteger(n)) return String(n).replace(/\B(?=(\d{3})+$)/g, ",");
   return n.toLocaleString("en-US");
 }

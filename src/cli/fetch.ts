@@ -8,14 +8,10 @@ import { dirname } from "@std/path";
 import { type DataSource, KLINE_COLUMNS, type Klines, SOURCE_CODES } from "../klines.ts";
 import { type Interval, type MarketType, normalizeSymbol } from "../market.ts";
 import { iso, type TimeRange } from "../time.ts";
-import {
-  EXPORT_FORMATS,
-  type ExportFormat,
-  exportFormatOf,
-  formatNumber,
-  writeChunks,
-  writeKlinesStream,
-} from "../export/mod.ts";
+// Only the light CSV number format statically: the writers (Apache Arrow, parquet-wasm) are
+// loaded by `loadExport` when `--out` asks for a file, so a preview fetch starts faster.
+import { formatNumber } from "../export/csv.ts";
+import type { ExportFormat } from "../export/write.ts";
 import type { SourceRows } from "../stream.ts";
 import {
   parseCommandArgs,
@@ -128,14 +124,8 @@ export function parseFetchArgs(args: string[]): FetchArgs | undefined {
   const start = str(values, "start");
   if (start === undefined) throw new UsageError("Missing --start DATE");
   const out = str(values, "out");
-  const format = out === undefined ? undefined : out === "-" ? "csv" : exportFormatOf(out);
-  if (out !== undefined && format === undefined) {
-    throw new UsageError(
-      `Unknown output format for --out ${JSON.stringify(out)}: use a file ending in ${
-        EXPORT_FORMATS.map((f) => "." + f).join(", ")
-      }`,
-    );
-  }
+  // A file's format is checked by `resolveOutput` (it needs the lazily loaded writers).
+  const format = out === "-" ? "csv" : undefined;
   const end = str(values, "end");
   const nowText = str(values, "now");
   const now = nowText === undefined ? undefined : parseDateArg("now", nowText);
@@ -168,16 +158,23 @@ const HEAD_ROWS = 5;
 
 /** The first and last rows as a small table (stdout, when there is no --out). */
 function previewTable(k: Klines): string {
-  const show = (i: number) => [
-    iso(k.openTime[i]).replace("T", " ").replace(/\.000Z$/, "Z"),
-    formatNumber(k.open[i]),
-    formatNumber(k.high[i]),
-    formatNumber(k.low[i]),
-    formatNumber(k.close[i]),
-    formatNumber(k.volume[i]),
-    formatNumber(k.trades[i]),
-    k.sources ? SOURCE_CODES[k.sources[i]] ?? "?" : "",
-  ];
+  // Row by row (`get`, one-row `slice`): the column getters would join every chunk (a year of
+  // 1m is ~30 MB of copies) to show ten rows.
+  const sourced = k.chunks.some((c) => c.sources !== undefined);
+  const show = (i: number) => {
+    const r = k.get(i)!;
+    return [
+      iso(r.openTime).replace("T", " ").replace(/\.000Z$/, "Z"),
+      formatNumber(r.open),
+      formatNumber(r.high),
+      formatNumber(r.low),
+      formatNumber(r.close),
+      formatNumber(r.volume),
+      formatNumber(r.trades),
+      // A chunk without sources reads as code 0, as the joined `sources` column does.
+      sourced ? SOURCE_CODES[k.slice(i, i + 1).sources?.[0] ?? 0] ?? "?" : "",
+    ];
+  };
   const rows: string[][] = [];
   const n = k.length;
   for (let i = 0; i < Math.min(n, HEAD_ROWS); i++) rows.push(show(i));
@@ -224,13 +221,41 @@ async function assertOutputDir(out: string): Promise<void> {
   }
 }
 
+type ExportModule = typeof import("../export/mod.ts");
+
+/** Loads the export writers (Arrow and Parquet with them): only when `--out` is given. */
+function loadExport(): Promise<ExportModule> {
+  return import("../export/mod.ts");
+}
+
+/**
+ * With `--out FILE`: loads the writers, checks the extension names a format and the directory
+ * exists, and fills in `a.format`. Fails before any fetch.
+ */
+async function resolveOutput(a: FetchArgs): Promise<ExportModule | undefined> {
+  if (a.out === undefined) return undefined;
+  const exp = await loadExport();
+  if (a.out === "-") return exp;
+  const format = exp.exportFormatOf(a.out);
+  if (format === undefined) {
+    throw new UsageError(
+      `Unknown output format for --out ${JSON.stringify(a.out)}: use a file ending in ${
+        exp.EXPORT_FORMATS.map((f) => "." + f).join(", ")
+      }`,
+    );
+  }
+  a.format = format;
+  await assertOutputDir(a.out);
+  return exp;
+}
+
 async function run(args: string[], { io, signal }: CommandContext): Promise<number> {
   const a = parseFetchArgs(args);
   if (!a) {
     io.stdout(USAGE);
     return ExitCode.OK;
   }
-  if (a.out !== undefined && a.out !== "-") await assertOutputDir(a.out);
+  const exp = await resolveOutput(a);
   if (a.data === "funding") return await runFundingFetch(a, { io, signal });
   if (a.data === "aggTrades") return await runAggTradesFetch(a, { io, signal });
   const progress = new Progress(io, a.quiet);
@@ -252,15 +277,15 @@ async function run(args: string[], { io, signal }: CommandContext): Promise<numb
     onProgress: (p) => progress.update({ label: p.source, ...p }),
   });
   try {
-    if (a.out === "-") {
+    if (a.out === "-" && exp) {
       const decoder = new TextDecoder();
-      await writeChunks(stream, (bytes) => {
+      await exp.writeChunks(stream, (bytes) => {
         io.stdout(decoder.decode(bytes));
         return Promise.resolve();
       }, { format: "csv", signal });
-    } else if (a.out) {
+    } else if (a.out && exp) {
       // Written while fetched: the file grows chunk by chunk, memory holds a few chunks.
-      const out = await writeKlinesStream(stream, a.out, { format: a.format, signal });
+      const out = await exp.writeKlinesStream(stream, a.out, { format: a.format, signal });
       written = { bytes: out.bytes, ms: performance.now() - t0 };
     } else {
       klines = await stream.collect();

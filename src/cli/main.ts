@@ -14,23 +14,51 @@ import { type Command, describeError, ExitCode, exitCodeOf } from "./_command.ts
 import { InterruptedError, withInterrupt } from "./_interrupt.ts";
 import { VERSION } from "./_version.ts";
 import { type CliIo, processIo } from "./_io.ts";
-import { cacheCommand } from "./cache.ts";
-import { demoCommand } from "./demo.ts";
-import { fetchCommand } from "./fetch.ts";
-import { replicaCommand } from "./replica.ts";
-import { watchCommand } from "./watch.ts";
-import { syncCommand } from "./sync.ts";
 
 export { ExitCode } from "./_command.ts";
 export type { CliIo } from "./_io.ts";
 
-const COMMANDS: readonly Command[] = [
-  fetchCommand,
-  cacheCommand,
-  replicaCommand,
-  demoCommand,
-  watchCommand,
-  syncCommand,
+/** A command as listed before its module is loaded. */
+interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
+// Each command's module (and with it Arrow, Parquet, the live/dataset clients…) is loaded only
+// when that command runs: start-up of `fetch` or `--version` does not pay for the others.
+// The summaries equal each command's own `summary` (tests/cli_startup_test.ts checks).
+const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: "fetch",
+    summary: "fetch klines to CSV/Arrow/Parquet (cache → Vision → REST)",
+    load: async () => (await import("./fetch.ts")).fetchCommand,
+  },
+  {
+    name: "cache",
+    summary: "inspect (info), check (verify) or delete (clear) the local cache",
+    load: async () => (await import("./cache.ts")).cacheCommand,
+  },
+  {
+    name: "replica",
+    summary: "run the bundled offline Binance replica (Vision + REST) until Ctrl-C",
+    load: async () => (await import("./replica.ts")).replicaCommand,
+  },
+  {
+    name: "demo",
+    summary: "end-to-end tour against the bundled replica (or --live Binance)",
+    load: async () => (await import("./demo.ts")).demoCommand,
+  },
+  {
+    name: "watch",
+    summary: "print live closed candles (WebSocket, gaps repaired from REST) until Ctrl-C",
+    load: async () => (await import("./watch.ts")).watchCommand,
+  },
+  {
+    name: "sync",
+    summary: "sync many symbols into a partitioned Parquet dataset (--shard K/N, --verify)",
+    load: async () => (await import("./sync.ts")).syncCommand,
+  },
 ];
 
 const USAGE =
@@ -79,13 +107,14 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
     io.stdout(`vision-data ${VERSION}\n`);
     return ExitCode.OK;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     const what = name === undefined ? "Missing command" : `Unknown command ${JSON.stringify(name)}`;
     io.stderr(`error: ${what}: allowed ${COMMANDS.map((c) => c.name).join(", ")}\n`);
     io.stderr("see 'vision-data --help'\n");
     return ExitCode.USAGE;
   }
+  const command = await entry.load();
   return await withInterrupt(async (signal) => {
     try {
       return await command.run(rest, { io, signal });
