@@ -752,22 +752,26 @@ export class DataSourceManager implements Lifecycle {
 
   // Created on first use. While the manager is closing, in-flight calls may still open a
   // client (the owner accepts it during grace); after that the owner refuses it.
+  /** What both clients get from the manager: its market, clock, signal and a share of its budget. */
+  #childOptions(baseUrl: string | undefined) {
+    return {
+      marketType: this.marketType,
+      baseUrl,
+      disposeTimeoutMs: this.#childBudgetMs,
+      graceMs: 0,
+      signal: this.#owner.signal,
+      // Strict inside: a client's failed close becomes a failed step of the manager's report.
+      strictDispose: true,
+      now: this.#now,
+    };
+  }
+
   #visionClient(): VisionDataClient {
     if (!this.#vision) {
       const o = this.#options;
       this.#vision = this.#owner.adopt(
         "VisionDataClient",
-        new VisionDataClient({
-          ...o.vision,
-          marketType: this.marketType,
-          baseUrl: o.visionUrl,
-          disposeTimeoutMs: this.#childBudgetMs,
-          graceMs: 0,
-          signal: this.#owner.signal,
-          // Strict inside: a client's failed close becomes a failed step of the manager's report.
-          strictDispose: true,
-          now: this.#now,
-        }),
+        new VisionDataClient({ ...o.vision, ...this.#childOptions(o.visionUrl) }),
       );
     }
     return this.#vision;
@@ -778,17 +782,7 @@ export class DataSourceManager implements Lifecycle {
       const o = this.#options;
       this.#rest = this.#owner.adopt(
         "RestDataClient",
-        new RestDataClient({
-          ...o.rest,
-          marketType: this.marketType,
-          baseUrl: o.restUrl,
-          disposeTimeoutMs: this.#childBudgetMs,
-          graceMs: 0,
-          signal: this.#owner.signal,
-          // Strict inside: a client's failed close becomes a failed step of the manager's report.
-          strictDispose: true,
-          now: this.#now,
-        }),
+        new RestDataClient({ ...o.rest, ...this.#childOptions(o.restUrl) }),
       );
     }
     return this.#rest;
