@@ -4,9 +4,23 @@
  *
  * @module
  */
-import { type Interval, intervalMs } from "./market.ts";
+import {
+  assertIntervalSupported,
+  type Interval,
+  intervalMs,
+  type IntervalSource,
+  type MarketType,
+  normalizeSymbol,
+} from "./market.ts";
 import { Klines, type KlinesMeta, mergeRanges, SOURCE_CODES } from "./klines.ts";
-import { DAY_MS, dayStart, monthStart, type TimeRange } from "./time.ts";
+import {
+  DAY_MS,
+  dayStart,
+  monthStart,
+  type RangeInput,
+  resolveRange,
+  type TimeRange,
+} from "./time.ts";
 
 /**
  * Options every `stream()` takes besides the query.
@@ -181,4 +195,57 @@ export function streamSpans(range: TimeRange, interval: Interval): TimeRange[] {
     t = end;
   }
   return spans;
+}
+
+/** What a client's `stream()` is asked: a `fetchKlines` query (`RangeInput` plus these). */
+export interface KlineQuery extends RangeInput {
+  /** The pair, e.g. `BTCUSDT`. */
+  symbol: string;
+  /** Candle interval. */
+  interval: Interval;
+  /** Cancels the whole stream. */
+  signal?: AbortSignal;
+  /** REST only: whether the last candle may be the still-open one. */
+  includeOpenCandle?: boolean;
+}
+
+/**
+ * The stream behind each client's `stream()`: the query validated and planned into spans
+ * once, each span fetched through the client's own `fetchKlines` with the loop's and the
+ * caller's signals, and the open candle (when asked) only in the last span.
+ *
+ * @example
+ * ```ts ignore
+ * return clientStream({ marketType, source: "rest", now, assertOpen }, options, (o) =>
+ *   this.fetchKlines(o));
+ * ```
+ */
+export function clientStream<O extends KlineQuery>(
+  client: { marketType: MarketType; source: IntervalSource; now: number; assertOpen: () => void },
+  options: O & StreamOptions,
+  fetchKlines: (options: O) => Promise<Klines>,
+): KlinesStream {
+  const { marketType } = client;
+  const symbol = normalizeSymbol(options.symbol, marketType);
+  assertIntervalSupported(marketType, options.interval, client.source);
+  const range = resolveRange(options, { now: client.now, market: marketType });
+  const spans = streamSpans(range, options.interval);
+  return new KlinesStream({
+    meta: { symbol, interval: options.interval, marketType },
+    spans,
+    options,
+    assertOpen: client.assertOpen,
+    fetch: (span, i, left) => {
+      const o: O = {
+        ...options,
+        start: span.start,
+        end: span.end,
+        signal: options.signal ? AbortSignal.any([left, options.signal]) : left,
+      };
+      if (options.includeOpenCandle !== undefined) {
+        o.includeOpenCandle = options.includeOpenCandle && i === spans.length - 1;
+      }
+      return fetchKlines(o);
+    },
+  });
 }

@@ -53,7 +53,7 @@ import {
   klineKindRestPath,
   klineKindSymbol,
 } from "../kline_kind.ts";
-import { KlinesStream, type StreamOptions, streamSpans } from "../stream.ts";
+import { clientStream, type KlinesStream, type StreamOptions } from "../stream.ts";
 import { WeightBudget } from "./_weight_budget.ts";
 import { closeSymbolMatches, type ExchangeInfo, parseExchangeInfo } from "./exchange_info.ts";
 
@@ -305,24 +305,13 @@ export class RestDataClient implements Lifecycle {
   stream(options: RestFetchKlinesOptions & StreamOptions): KlinesStream {
     this.#owner.assertOpen();
     this.#throwIfBanned();
-    const symbol = normalizeSymbol(options.symbol, this.marketType);
-    assertIntervalSupported(this.marketType, options.interval, "rest");
-    const range = resolveRange(options, { now: this.#now(), market: this.marketType });
-    const spans = streamSpans(range, options.interval);
-    return new KlinesStream({
-      meta: { symbol, interval: options.interval, marketType: this.marketType },
-      spans,
-      options,
+    const client = {
+      marketType: this.marketType,
+      source: "rest" as const,
+      now: this.#now(),
       assertOpen: () => this.#owner.assertOpen(),
-      fetch: (span, i, left) =>
-        this.fetchKlines({
-          ...options,
-          start: span.start,
-          end: span.end,
-          includeOpenCandle: (options.includeOpenCandle ?? false) && i === spans.length - 1,
-          signal: options.signal ? AbortSignal.any([left, options.signal]) : left,
-        }),
-    });
+    };
+    return clientStream(client, options, (o) => this.fetchKlines(o));
   }
 
   /**

@@ -33,7 +33,7 @@ import {
 } from "../time.ts";
 import { downloadArchive, type DownloadContext, IN_MEMORY_MAX_BYTES } from "./_download.ts";
 import { runWorkerLoop } from "../_worker_loop.ts";
-import { KlinesStream, type StreamOptions, streamSpans } from "../stream.ts";
+import { clientStream, type KlinesStream, type StreamOptions } from "../stream.ts";
 import { PartAssembler } from "./_assemble.ts";
 import { releaseBuffer } from "./_parse_job.ts";
 import { defaultParseWorkers, ParsePool } from "./parse_pool.ts";
@@ -336,23 +336,13 @@ export class VisionDataClient implements Lifecycle {
    */
   stream(options: FetchKlinesOptions & StreamOptions): KlinesStream {
     this.#owner.assertOpen();
-    const symbol = normalizeSymbol(options.symbol, this.marketType);
-    assertIntervalSupported(this.marketType, options.interval, "vision");
-    const range = resolveRange(options, { now: this.#now(), market: this.marketType });
-    const spans = streamSpans(range, options.interval);
-    return new KlinesStream({
-      meta: { symbol, interval: options.interval, marketType: this.marketType },
-      spans,
-      options,
+    const client = {
+      marketType: this.marketType,
+      source: "vision" as const,
+      now: this.#now(),
       assertOpen: () => this.#owner.assertOpen(),
-      fetch: (span, _i, left) =>
-        this.fetchKlines({
-          ...options,
-          start: span.start,
-          end: span.end,
-          signal: options.signal ? AbortSignal.any([left, options.signal]) : left,
-        }),
-    });
+    };
+    return clientStream(client, options, (o) => this.fetchKlines(o));
   }
 
   async #fetch(
